@@ -1,0 +1,187 @@
+"""Command line of the pipeline. It only parses and reports; the library does the work."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from . import __version__
+from .book import DOWNLOADED, FAILED, NOT_MODIFIED, SKIPPED
+from .build import Build, BuildResult, list_shelves, open_fetcher
+from .config import BASE_URL_ENV, DEFAULT_BASE_URL, BuildConfig, HttpConfig
+from .errors import ConfigError, PipelineError
+from .shelves import search_shelves
+
+EXIT_CODES = """exit codes:
+  0   every book was fetched (or was unchanged)
+  1   some books failed; the others were fetched
+  2   usage or config error; nothing was done
+  3   the site, catalog or mirror could not be used; nothing was done
+  130 interrupted; rerun the same command to carry on"""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line that says what to do, not a usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def parse_size(text: str) -> int:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(?:i?[bB])?\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size; use bytes or a suffix: 512K, 64M, 1G")
+    scale = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
+    return int(float(match.group(1)) * scale)
+
+
+def add_site_options(parser: argparse.ArgumentParser) -> None:
+    site = parser.add_argument_group("source and politeness")
+    site.add_argument("--base-url", default=os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL, metavar="URL",
+                      help=f"site with Gutenberg's URL layout (default: ${BASE_URL_ENV}, else {DEFAULT_BASE_URL})")
+    site.add_argument("--out", type=Path, default=Path("corpora"), metavar="DIR",
+                      help="corpora root; the download cache lives in DIR/.cache (default: corpora)")
+    site.add_argument("--cache-dir", type=Path, metavar="DIR", help="download cache (default: OUT/.cache)")
+    site.add_argument("--delay", type=float, metavar="SECONDS",
+                      help="minimum seconds between requests to one host (default: 2 for remote hosts, "
+                           "0 for loopback and mirrors)")
+    site.add_argument("--retries", type=int, default=HttpConfig.retries, metavar="N",
+                      help=f"retries after errors, timeouts, 5xx and 429 (default: {HttpConfig.retries})")
+    site.add_argument("--timeout", type=float, default=HttpConfig.read_timeout, metavar="SECONDS",
+                      help=f"read timeout of each request (default: {HttpConfig.read_timeout:g})")
+    site.add_argument("--max-file-size", type=parse_size, default=HttpConfig.max_file_size, metavar="SIZE",
+                      help="refuse larger files (default: 64M)")
+    site.add_argument("--user-agent", metavar="TEXT", help="replace the default User-Agent (name, version, URL)")
+    site.add_argument("--ignore-robots", action="store_true", help="do not read robots.txt (for your own mirrors)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="python -m pipeline",
+                           description="Turn Project Gutenberg bookshelves into corpora.",
+                           epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=OneLineParser)
+
+    build = commands.add_parser(
+        "build", help="discover a shelf's books and fetch them", epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Discover the books of a Gutenberg bookshelf and download each politely into the cache. "
+                    "Rerun it to refresh: only what changed is downloaded again.")
+    build.add_argument("--shelf", required=True, metavar="SHELF",
+                       help='slug (science-fiction), name ("Science Fiction") or id (68)')
+    build.add_argument("--source", choices=("shelf", "catalog"), default="shelf",
+                       help="list books from the shelf's pages, or from the offline pg_catalog.csv (default: shelf)")
+    build.add_argument("--mirror", metavar="PATH_OR_URL",
+                       help="read book texts from a Gutenberg rsync mirror (directory or URL)")
+    build.add_argument("--jobs", type=int, default=4, metavar="N",
+                       help="books worked on at once (default: 4; with a delay, one request at a time per host)")
+    build.add_argument("--dry-run", action="store_true", help="check the config, list the shelf's books, fetch no book")
+    build.add_argument("-q", "--quiet", action="store_true", help="print only warnings and the summary")
+    build.add_argument("-v", "--verbose", action="store_true", help="also log retries and cache decisions")
+    add_site_options(build)
+    build.set_defaults(func=run_build)
+
+    shelves = commands.add_parser("shelves", help="list the bookshelves and their ids",
+                                  description="List the site's bookshelves: id, slug and name.")
+    shelves.add_argument("--search", metavar="WORD", help="only shelves whose name contains WORD")
+    shelves.add_argument("-v", "--verbose", action="store_true", help="log retries and cache decisions")
+    add_site_options(shelves)
+    shelves.set_defaults(func=run_shelves, quiet=False)
+    return parser
+
+
+def http_config(args: argparse.Namespace) -> HttpConfig:
+    return HttpConfig(delay=args.delay, read_timeout=args.timeout, retries=args.retries,
+                      max_file_size=args.max_file_size, user_agent=args.user_agent,
+                      respect_robots=not args.ignore_robots)
+
+
+def run_build(args: argparse.Namespace, stop: threading.Event) -> int:
+    config = BuildConfig(shelf=args.shelf, source=args.source, base_url=args.base_url, mirror=args.mirror,
+                         out=args.out, cache_dir=args.cache_dir, jobs=args.jobs, dry_run=args.dry_run,
+                         http=http_config(args))
+    progress = not args.quiet and sys.stderr.isatty()
+    result = Build(config, progress=progress, stop=stop).run()
+    print_summary(result)
+    return result.exit_code
+
+
+def run_shelves(args: argparse.Namespace, stop: threading.Event) -> int:
+    http = http_config(args)
+    http.validate()
+    from .config import check_url
+
+    check_url(args.base_url, "--base-url")
+    fetcher = open_fetcher(args.base_url, args.cache_dir or args.out / ".cache", http, stop=stop)
+    shelves = search_shelves(list_shelves(fetcher, args.base_url), args.search)
+    if not shelves:
+        raise ConfigError(f"no shelf name contains {args.search!r}; try a shorter word")
+    width = max(len(s.slug) for s in shelves)
+    print(f"{'id':>5}  {'slug':<{width}}  name")
+    for shelf in shelves:
+        print(f"{shelf.id:>5}  {shelf.slug:<{width}}  {shelf.name}")
+    return 0
+
+
+def print_summary(result: BuildResult) -> None:
+    shelf = result.shelf
+    print(f"shelf {shelf.name!r} (id {shelf.id}): {result.counts.found} books, {result.source}")
+    if result.dry_run:
+        for book in result.books:
+            author = f" — {book.author}" if book.author else ""
+            print(f"  #{book.id:<6} {book.title}{author}")
+        print(f"dry run: {len(result.books)} books would be fetched into {result.corpus_dir}; nothing was downloaded")
+        return
+    counts = result.counts.by_status
+    print(f"  downloaded    {counts[DOWNLOADED]:>5}  ({result.counts.bytes_downloaded / 1e6:.1f} MB)")
+    print(f"  not modified  {counts[NOT_MODIFIED]:>5}")
+    print(f"  skipped       {counts[SKIPPED]:>5}")
+    for reason, n in result.counts.skip_reasons.most_common():
+        print(f"      {n:>5}  {reason}")
+    print(f"  failed        {counts[FAILED]:>5}")
+    for book in result.failed:
+        print(f"      #{book.id}  {book.reason}")
+    if result.metadata_notes:
+        ids = ", ".join(f"#{i}" for i in sorted(result.metadata_notes))
+        print(f"  without RDF metadata (kept, listing data used): {ids}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    stop = threading.Event()
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def terminate(signum, frame):  # a kill from cron or systemd stops as cleanly as Ctrl-C
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminate)
+    try:
+        with logging_redirect_tqdm():
+            return args.func(args, stop)
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        stop.set()
+        print("error: interrupted: rerun the same command to carry on", file=sys.stderr)
+        return 130
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Typed configuration of a build, validated whole before any work starts."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+DEFAULT_BASE_URL = "https://www.gutenberg.org"
+BASE_URL_ENV = "PIPELINE_BASE_URL"
+# Gutenberg's robot policy asks for about two seconds between requests.
+GUTENBERG_DELAY = 2.0
+MiB = 1024 * 1024
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def default_delay(base_url: str) -> float:
+    """Seconds between requests to the base URL's host when ``--delay`` is not given.
+
+    Loopback hosts (tests, the stand-in site) get no delay; every other host, gutenberg.org
+    first of all, gets Gutenberg's two seconds: an unknown host deserves the same courtesy.
+    """
+    host = urlsplit(base_url).hostname or ""
+    return 0.0 if is_loopback(host) else GUTENBERG_DELAY
+
+
+@dataclass
+class HttpConfig:
+    """How the one HTTP client behaves towards every host."""
+
+    delay: float | None = None
+    """Minimum seconds between two requests to one host; None: 2 s, or 0 for loopback and mirrors."""
+    connect_timeout: float = 10.0
+    """Seconds to wait for a connection."""
+    read_timeout: float = 60.0
+    """Seconds to wait for the next bytes of a response."""
+    retries: int = 5
+    """Further attempts after a connection error, a timeout, a 5xx, a 429 or a truncated body."""
+    backoff: float = 1.0
+    """First backoff in seconds; doubled at each retry, with jitter, unless Retry-After says more."""
+    max_backoff: float = 120.0
+    """Longest single wait between attempts, Retry-After included."""
+    max_file_size: int = 64 * MiB
+    """A response larger than this many bytes is refused."""
+    user_agent: str | None = None
+    """Replaces the default User-Agent (project name, version and URL)."""
+    respect_robots: bool = True
+    """Read each host's robots.txt and refuse disallowed paths; honour its Crawl-delay."""
+
+    def validate(self) -> None:
+        if self.delay is not None and self.delay < 0:
+            raise ConfigError(f"--delay must be 0 or more seconds, not {self.delay}")
+        for name in ("connect_timeout", "read_timeout"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be more than 0 seconds, not {getattr(self, name)}")
+        if self.retries < 0:
+            raise ConfigError(f"--retries must be 0 or more, not {self.retries}")
+        if self.backoff < 0 or self.max_backoff < 0:
+            raise ConfigError("backoff times must be 0 or more seconds")
+        if self.max_file_size <= 0:
+            raise ConfigError(f"--max-file-size must be more than 0 bytes, not {self.max_file_size}")
+
+
+@dataclass
+class BuildConfig:
+    """Everything ``python -m pipeline build`` needs, checked by ``validate()`` before any request."""
+
+    shelf: str
+    """The bookshelf: a slug (``science-fiction``), a name (``"Science Fiction"``) or an id (``68``)."""
+    source: str = "shelf"
+    """Where the book list comes from: ``shelf`` (the shelf's pages) or ``catalog`` (pg_catalog.csv)."""
+    base_url: str = field(default_factory=lambda: os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
+    """Site with Gutenberg's URL layout; defaults to $PIPELINE_BASE_URL, then www.gutenberg.org."""
+    mirror: str | None = None
+    """Optional rsync mirror (local directory or URL, ``1/2/123/123-0.txt`` layout) for book texts."""
+    out: Path = Path("corpora")
+    """The corpora root: the corpus goes to ``OUT/<shelf-slug>/``, the download cache to ``OUT/.cache/``."""
+    cache_dir: Path | None = None
+    """The raw download cache and its SQLite index; None: ``OUT/.cache``."""
+    jobs: int = 4
+    """Books worked on at once. With a delay, requests to one host still go one at a time."""
+    dry_run: bool = False
+    """Resolve the shelf and list its books, then stop: no book is downloaded."""
+    http: HttpConfig = field(default_factory=HttpConfig)
+    """The HTTP client's settings."""
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        return self.cache_dir if self.cache_dir is not None else self.out / ".cache"
+
+    @property
+    def mirror_is_url(self) -> bool:
+        return bool(self.mirror) and urlsplit(self.mirror).scheme in ("http", "https")
+
+    def validate(self) -> None:
+        if not self.shelf or not self.shelf.strip():
+            raise ConfigError("--shelf is empty: give a shelf slug, name or id (list them with `python -m pipeline shelves`)")
+        if self.source not in ("shelf", "catalog"):
+            raise ConfigError(f"--source must be 'shelf' or 'catalog', not {self.source!r}")
+        check_url(self.base_url, "--base-url")
+        if self.mirror:
+            if self.mirror_is_url:
+                check_url(self.mirror, "--mirror")
+            elif not Path(self.mirror).is_dir():
+                raise ConfigError(f"--mirror {self.mirror}: no such directory; give a mirror directory or an http(s) URL")
+        if self.jobs < 1:
+            raise ConfigError(f"--jobs must be 1 or more, not {self.jobs}")
+        if self.out.exists() and not self.out.is_dir():
+            raise ConfigError(f"--out {self.out} is a file; give a directory for the corpora")
+        self.http.validate()
+
+    def hosts(self) -> set[str]:
+        """The hosts requests (and redirects) may go to."""
+        hosts = {urlsplit(self.base_url).netloc.lower()}
+        if self.mirror_is_url:
+            hosts.add(urlsplit(self.mirror).netloc.lower())
+        return hosts
+
+    def delays(self) -> dict[str, float]:
+        """Per-host minimum delay between requests."""
+        if self.http.delay is not None:
+            delays = {host: self.http.delay for host in self.hosts()}
+        else:
+            delays = {urlsplit(self.base_url).netloc.lower(): default_delay(self.base_url)}
+        if self.mirror_is_url and self.http.delay is None:
+            delays.setdefault(urlsplit(self.mirror).netloc.lower(), 0.0)
+        return delays
+
+
+def check_url(url: str, option: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{option} {url!r} is not an http(s) URL; give one like https://www.gutenberg.org")

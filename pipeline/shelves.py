@@ -1,0 +1,171 @@
+"""Discovery: find a bookshelf in the reading-list index, then read every page of it."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+from bs4 import BeautifulSoup
+
+from .book import Book
+from .errors import LayoutChangedError, ShelfNotFoundError, SourceError
+from .fetcher import Fetcher
+from .site import GutenbergSite
+
+log = logging.getLogger(__name__)
+
+SHELF_HREF = re.compile(r"^(?:https?://[^/]+)?/ebooks/bookshelf/(\d+)/?$")
+BOOK_HREF = re.compile(r"^(?:https?://[^/]+)?/ebooks/(\d+)/?$")
+MAX_PAGES = 10_000
+
+
+@dataclass(frozen=True)
+class Shelf:
+    id: int
+    name: str
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.name)
+
+
+def normalise(text: str) -> str:
+    """What shelf matching compares: case, punctuation and spacing ignored."""
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[\W_]+", "-", name.casefold()).strip("-") or "shelf"
+
+
+def parse_shelf_index(html: str | bytes) -> list[Shelf]:
+    """Every shelf linked from the reading-list index, by id."""
+    soup = BeautifulSoup(html, "html.parser")
+    shelves: dict[int, Shelf] = {}
+    for link in soup.find_all("a", href=True):
+        match = SHELF_HREF.match(link["href"])
+        if not match:
+            continue
+        name = (link.get("title") or link.get_text(" ", strip=True)).strip()
+        shelf_id = int(match.group(1))
+        if name and shelf_id not in shelves:
+            shelves[shelf_id] = Shelf(shelf_id, name)
+    return sorted(shelves.values(), key=lambda s: s.name.casefold())
+
+
+def resolve_shelf(shelves: list[Shelf], query: str) -> Shelf:
+    """The one shelf a slug, name or id names; ShelfNotFoundError naming the closest otherwise."""
+    query = query.strip()
+    if query.isdigit():
+        for shelf in shelves:
+            if shelf.id == int(query):
+                return shelf
+        raise ShelfNotFoundError(f"no shelf has id {query}; list the shelves with `python -m pipeline shelves`")
+    key = normalise(query)
+    matches = [s for s in shelves if normalise(s.name) == key]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        named = ", ".join(f"{s.name!r} (id {s.id})" for s in matches)
+        raise ShelfNotFoundError(f"shelf {query!r} is ambiguous: it matches {named}; pass the id instead")
+    closest = closest_shelves(shelves, query)
+    hint = f"; closest: {', '.join(f'{s.name!r} (id {s.id})' for s in closest)}" if closest else ""
+    raise ShelfNotFoundError(
+        f"no shelf matches {query!r}{hint}; list them with `python -m pipeline shelves --search WORD`")
+
+
+def closest_shelves(shelves: list[Shelf], query: str, limit: int = 5) -> list[Shelf]:
+    key = normalise(query)
+    by_key = {normalise(s.name): s for s in shelves}
+    near = [by_key[k] for k in difflib.get_close_matches(key, list(by_key), n=limit, cutoff=0.6)]
+    containing = [s for s in shelves if key and (key in normalise(s.name) or normalise(s.name) in key)]
+    seen: dict[int, Shelf] = {}
+    for shelf in near + sorted(containing, key=lambda s: len(s.name)):
+        seen.setdefault(shelf.id, shelf)
+    return list(seen.values())[:limit]
+
+
+def search_shelves(shelves: list[Shelf], word: str | None) -> list[Shelf]:
+    if not word:
+        return shelves
+    key = normalise(word)
+    return [s for s in shelves if key in normalise(s.name)]
+
+
+@dataclass
+class ShelfPage:
+    books: list[Book]
+    next_url: str | None
+    total: int | None
+
+
+def parse_shelf_page(html: str | bytes, url: str) -> ShelfPage:
+    """The books of one shelf page, its Next link and the result count it claims."""
+    soup = BeautifulSoup(html, "html.parser")
+    books: list[Book] = []
+    for item in soup.select("li.booklink"):
+        link = item.find("a", href=True)
+        match = BOOK_HREF.match(link["href"]) if link else None
+        if not match:
+            continue
+        title = item.select_one(".title")
+        author = item.select_one(".subtitle")
+        books.append(Book(id=int(match.group(1)),
+                          title=title.get_text(" ", strip=True) if title else "",
+                          author=author.get_text(" ", strip=True) if author else ""))
+    total_meta = soup.find("meta", attrs={"name": "totalResults"})
+    total = None
+    if total_meta and str(total_meta.get("content", "")).strip().isdigit():
+        total = int(total_meta["content"])
+    next_link = soup.find("link", rel="next", href=True) or soup.find(
+        "a", href=True, string=lambda s: bool(s) and s.strip().lower() == "next")
+    next_url = urljoin(url, next_link["href"]) if next_link else None
+    if not books and (total or total is None):
+        claim = f"claims {total} results" if total else "has no result count"
+        raise LayoutChangedError(
+            f"{url} {claim} but holds no book links (li.booklink a[href=/ebooks/N]): the page layout may "
+            f"have changed; use --source catalog meanwhile, and please report it")
+    return ShelfPage(books, next_url, total)
+
+
+def read_shelf(fetcher: Fetcher, site: GutenbergSite, shelf: Shelf) -> list[Book]:
+    """Every book of every page of ``shelf``, in the site's order, each id once."""
+    url: str | None = site.shelf_url(shelf.id)
+    books: dict[int, Book] = {}
+    seen_pages: set[str] = set()
+    total = None
+    while url and len(seen_pages) < MAX_PAGES:
+        page_key = _page_key(url)
+        if page_key in seen_pages:
+            log.warning("shelf page %s links back to a page already read; stopping there", url)
+            break
+        seen_pages.add(page_key)
+        page = parse_shelf_page(_text(fetcher.fetch(url).read_bytes()), url)
+        total = page.total if page.total is not None else total
+        for book in page.books:
+            books.setdefault(book.id, book)
+        url = page.next_url
+    if total is not None and len(books) < total:
+        log.warning("shelf %r claims %d books but its pages list %d", shelf.name, total, len(books))
+    return list(books.values())
+
+
+def fetch_shelf_index(fetcher: Fetcher, site: GutenbergSite) -> list[Shelf]:
+    url = site.shelf_index_url
+    shelves = parse_shelf_index(_text(fetcher.fetch(url).read_bytes()))
+    if not shelves:
+        raise SourceError(f"{url} lists no bookshelves: is --base-url a site with Gutenberg's layout?")
+    return shelves
+
+
+def _page_key(url: str) -> str:
+    parts = urlsplit(url)
+    start = parse_qs(parts.query).get("start_index", ["1"])[0]
+    return f"{parts.path.rstrip('/')}?{start}"
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
