@@ -95,7 +95,8 @@ class RawCache:
     def temp_path(self, url: str) -> Path:
         final = self.path_for(url)
         final.parent.mkdir(parents=True, exist_ok=True)
-        return final.with_name(f".{final.name}.{uuid.uuid4().hex[:12]}{PART_SUFFIX}")
+        # The pid tells a later run whether the writer is still alive (its temp file is not garbage).
+        return final.with_name(f".{final.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}{PART_SUFFIX}")
 
     def lookup(self, url: str) -> CacheEntry | None:
         with self._lock:
@@ -155,17 +156,33 @@ class RawCache:
         return row[0] if row else None
 
     def remove_stale_parts(self, older_than: float = STALE_PART_SECONDS) -> int:
-        """Delete temp files left by killed runs (young ones may belong to a build running now)."""
+        """Delete temp files left by killed runs: their writer is gone, or they are over an hour old."""
         cutoff = time.time() - older_than
         removed = 0
         for part in self.raw_dir.rglob(f"*{PART_SUFFIX}"):
             try:
-                if part.stat().st_mtime < cutoff:
+                if not _writer_alive(part) or part.stat().st_mtime < cutoff:
                     part.unlink()
                     removed += 1
             except OSError:
                 pass
         return removed
+
+
+def _writer_alive(part: Path) -> bool:
+    match = re.search(r"\.(\d+)-[0-9a-f]+\.part$", part.name)
+    if not match:
+        return False
+    pid = int(match.group(1))
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _fsync_dir(path: Path) -> None:

@@ -145,6 +145,8 @@ class Fetcher:
             except NotFoundError:
                 text = ""
             except FetchError as exc:
+                if exc.status is None:  # the host cannot be reached at all: let the real request say so
+                    raise
                 log.warning("could not read %s (%s); going on as if it allowed everything", robots_url, exc)
                 text = ""
             robots = None

@@ -254,5 +254,8 @@ def _short(exc: BaseException) -> str:
     if incomplete:
         got, more = map(int, incomplete.groups())
         return f"{got} of {got + more} bytes"
+    errno = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(exc))
+    if errno:
+        return errno.group(1).strip()
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text if len(text) <= 160 else text[:157] + "..."

@@ -120,6 +120,8 @@ class FakeGutenberg:
         self.faults: dict[str, deque] = defaultdict(deque)
         self.retry_after = "1"
         self.stall_seconds = 2.0
+        self.response_delay = 0.0
+        """Seconds every request waits before it is answered (a slow site, for interrupting runs)."""
         self.log: list[Logged] = []
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -252,7 +254,7 @@ class FakeGutenberg:
     def start(self) -> str:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self.base_url
 
     @property
@@ -301,6 +303,7 @@ def _handler(site: FakeGutenberg):
                 self.wfile.write(body)
 
         def do_GET(self):
+            time.sleep(site.response_delay)
             path = self.path
             key = path[:-len("?start_index=1")] if path.endswith("?start_index=1") else path
             with site._lock:
