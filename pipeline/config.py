@@ -106,7 +106,8 @@ class BuildConfig:
 
     def validate(self) -> None:
         if not self.shelf or not self.shelf.strip():
-            raise ConfigError("--shelf is empty: give a shelf slug, name or id (list them with `python -m pipeline shelves`)")
+            raise ConfigError("--shelf is empty: give a shelf slug, name or id "
+                              "(list them with `python -m pipeline shelves`)")
         if self.source not in ("shelf", "catalog"):
             raise ConfigError(f"--source must be 'shelf' or 'catalog', not {self.source!r}")
         check_url(self.base_url, "--base-url")
@@ -114,7 +115,8 @@ class BuildConfig:
             if self.mirror_is_url:
                 check_url(self.mirror, "--mirror")
             elif not Path(self.mirror).is_dir():
-                raise ConfigError(f"--mirror {self.mirror}: no such directory; give a mirror directory or an http(s) URL")
+                raise ConfigError(f"--mirror {self.mirror}: no such directory; "
+                                  f"give a mirror directory or an http(s) URL")
         if self.jobs < 1:
             raise ConfigError(f"--jobs must be 1 or more, not {self.jobs}")
         if self.out.exists() and not self.out.is_dir():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,7 +96,8 @@ class Fetcher:
             return Fetched(entry, NOT_MODIFIED)
         cap = self.client.http.max_file_size
         if stat.st_size > cap:
-            raise FetchError(f"{path}: {stat.st_size} bytes is over the size cap of {cap} bytes (--max-file-size)", url=url)
+            raise FetchError(f"{path}: {stat.st_size} bytes is over the size cap of {cap} bytes (--max-file-size)",
+                             url=url)
         temp = self.cache.temp_path(url)
         digest = hashlib.sha256()
         size = 0
@@ -107,8 +107,6 @@ class Fetcher:
                     digest.update(block)
                     out.write(block)
                     size += len(block)
-                out.flush()
-                os.fsync(out.fileno())
             fresh = self.cache.commit(url, temp, etag=version, last_modified=None, size=size,
                                       sha256=digest.hexdigest())
         except OSError as exc:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import logging
-import os
 import random
 import re
 import threading
@@ -235,8 +234,6 @@ class PoliteClient:
                     out.write(chunk)
             except requests.RequestException as exc:
                 raise _Retryable(f"body cut short ({_short(exc)})") from None
-            out.flush()
-            os.fsync(out.fileno())
         received = response.raw.tell()  # bytes off the wire, before any Content-Encoding is undone
         if expected is not None and received < expected:
             raise _Retryable(f"body cut short ({received} of {expected} bytes)")

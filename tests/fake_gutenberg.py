@@ -14,7 +14,7 @@ import io
 import threading
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LAST_MODIFIED = email.utils.formatdate(1_700_000_000, usegmt=True)
@@ -179,7 +179,8 @@ class FakeGutenberg:
                      if has_next else "") + "</div></li>")
         items = "\n".join(
             f'<li class="booklink"><a class="link" href="/ebooks/{b.id}" accesskey="{k}">'
-            f'<span class="cell leftcell with-cover"><img class="cover-thumb" src="/cache/epub/{b.id}/pg{b.id}.cover.small.jpg" alt=""/></span>'
+            f'<span class="cell leftcell with-cover"><img class="cover-thumb" '
+            f'src="/cache/epub/{b.id}/pg{b.id}.cover.small.jpg" alt=""/></span>'
             f'<span class="cell content"><span class="title">{html.escape(b.title)}</span>'
             f'<span class="subtitle">{html.escape(_display_name(b.author))}</span>'
             f'<span class="extra">{b.downloads} downloads</span></span><span class="hstrut"></span></a></li>'

@@ -13,8 +13,16 @@ from pipeline.errors import LayoutChangedError, ShelfNotFoundError
 from pipeline.fetcher import Fetcher
 from pipeline.http_client import PoliteClient
 from pipeline.metadata import MetadataError, add_metadata, parse_rdf, text_only
-from pipeline.shelves import (Shelf, fetch_shelf_index, parse_shelf_index, parse_shelf_page, read_shelf,
-                              resolve_shelf, search_shelves, slugify)
+from pipeline.shelves import (
+    Shelf,
+    fetch_shelf_index,
+    parse_shelf_index,
+    parse_shelf_page,
+    read_shelf,
+    resolve_shelf,
+    search_shelves,
+    slugify,
+)
 from pipeline.site import GutenbergSite
 
 SF_IDS = {101, 102, 103, 104, 105, 106, 107, 108}
@@ -37,7 +45,8 @@ def test_the_index_lists_numbered_shelves_only(shelves):
                                                90: "Sea Stories", 91: "Sea-Stories"}
 
 
-@pytest.mark.parametrize("query", ["science-fiction", "Science Fiction", "68", "  SCIENCE   fiction!", "science_fiction"])
+@pytest.mark.parametrize("query", ["science-fiction", "Science Fiction", "68", "  SCIENCE   fiction!",
+                                   "science_fiction"])
 def test_a_shelf_resolves_by_slug_name_or_id(shelves, query):
     assert resolve_shelf(shelves, query) == Shelf(68, "Science Fiction")
 
