@@ -16,7 +16,9 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from . import __version__
 from .book import DOWNLOADED, FAILED, NOT_MODIFIED, SKIPPED
 from .build import Build, BuildResult, list_shelves, open_fetcher
+from .clean import CleanInputError, CleanOptions, clean, explain, read_input
 from .config import BASE_URL_ENV, DEFAULT_BASE_URL, BuildConfig, HttpConfig
+from .decode import decode
 from .errors import ConfigError, PipelineError
 from .shelves import search_shelves
 
@@ -90,6 +92,26 @@ def make_parser() -> argparse.ArgumentParser:
     add_site_options(build)
     build.set_defaults(func=run_build)
 
+    clean = commands.add_parser(
+        "clean", help="strip Gutenberg's header, footer, credits and notes from text files",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Clean Gutenberg plain-text files: decode any encoding to UTF-8 and remove the licence header "
+                    "and footer, production credits and transcriber's notes, keeping the book as printed.",
+        epilog="examples:\n  python -m pipeline clean pg35.txt -o cleaned/\n  python -m pipeline clean - < pg35.txt"
+               "\n  python -m pipeline clean pg35.txt --explain\n\nexit codes: 0 ok, 1 some files could not be "
+               "cleaned, 2 usage error")
+    clean.add_argument("files", nargs="+", metavar="FILE", help="files to clean; - reads stdin and writes stdout")
+    clean.add_argument("-o", "--output", type=Path, metavar="OUTDIR",
+                       help="write OUTDIR/<same name> for each input (needed for several files)")
+    clean.add_argument("--explain", action="store_true", help="print every cut with its rule and context")
+    clean.add_argument("--context", type=int, default=2, metavar="N", help="lines of context for --explain (2)")
+    clean.add_argument("--remove-illustrations", action="store_true", help="drop [Illustration: ...] markers")
+    clean.add_argument("--remove-footnotes", action="store_true", help="drop [Footnote N: ...] blocks")
+    clean.add_argument("--remove-underscores", action="store_true", help="turn _italic_ into italic")
+    clean.add_argument("--unwrap", action="store_true", help="one line per prose paragraph")
+    clean.add_argument("-q", "--quiet", action="store_true", help="no per-file report on stderr")
+    clean.set_defaults(func=run_clean, verbose=False)
+
     shelves = commands.add_parser("shelves", help="list the bookshelves and their ids",
                                   description="List the site's bookshelves: id, slug and name.")
     shelves.add_argument("--search", metavar="WORD", help="only shelves whose name contains WORD")
@@ -130,6 +152,49 @@ def run_shelves(args: argparse.Namespace, stop: threading.Event) -> int:
     for shelf in shelves:
         print(f"{shelf.id:>5}  {shelf.slug:<{width}}  {shelf.name}")
     return 0
+
+
+def run_clean(args: argparse.Namespace, stop: threading.Event) -> int:
+    options = CleanOptions(remove_illustrations=args.remove_illustrations, remove_footnotes=args.remove_footnotes,
+                           remove_underscores=args.remove_underscores, unwrap=args.unwrap)
+    if args.output is None and len(args.files) > 1 and not args.explain:
+        raise ConfigError("several files need -o OUTDIR (each is written there under its own name)")
+    if "-" in args.files and len(args.files) > 1:
+        raise ConfigError("'-' (stdin) cannot be mixed with files")
+    if args.output is not None:
+        if args.output.exists() and not args.output.is_dir():
+            raise ConfigError(f"-o {args.output} is a file; give a directory")
+        args.output.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for path in args.files:
+        name = "stdin" if path == "-" else Path(path).name
+        try:
+            raw = read_input(path)
+        except CleanInputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        result = clean(raw, options)
+        if args.explain:
+            sys.stdout.write(explain(decode(raw).text, result, name=name, context=args.context))
+        if args.output is not None and path != "-":
+            write_atomically(args.output / name, result.text.encode("utf-8"))
+        elif not args.explain:
+            sys.stdout.write(result.text)
+        if not args.quiet and not args.explain:
+            flags = f"; {'; '.join(result.flags)}" if result.flags else ""
+            print(f"{name}: {result.encoding}, {len(result.cuts)} cuts, {len(result.text):,} characters kept{flags}",
+                  file=sys.stderr)
+    return 1 if failed else 0
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temp.write_bytes(data)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 def print_summary(result: BuildResult) -> None:

@@ -1,0 +1,670 @@
+"""Cleaning: keep the author's work as printed, remove what Project Gutenberg and its volunteers added.
+
+Removed, and recorded as a ``Cut`` (rule, first line, last line of the input):
+
+- ``header``: the licence header of every era, up to the ``*** START OF ...`` line (or the 1990s
+  ``*END*THE SMALL PRINT!...*END*`` line, or a leading block of ``Title:``/``Credits:`` fields);
+- ``footer``: from the first end marker on ("End of the Project Gutenberg EBook...", ``*** END OF``,
+  "Ende dieses Projekt Gutenberg...", a trailing licence or small print);
+- ``credits``: production credits near either end of the body ("Produced by", "E-text prepared by",
+  "This etext was produced from", Distributed Proofreaders lines, HTML-version notes...);
+- ``transcriber-note``: bracketed notes anywhere, headed blocks (with the correction lists that
+  follow them), ``+---+`` boxes, footnote-style notes; in English, French, German, Spanish, Italian,
+  Portuguese and Dutch;
+- ``copyright-research``: notes that no copyright renewal was found.
+
+Optional transforms (off by default): drop ``[Illustration...]`` markers and ``[Footnote ...]``
+blocks, strip ``_italic_`` underscores, unwrap hard-wrapped paragraphs.
+
+The rules look for literal anchors first and only then examine the lines around them, so cost
+is a few passes of C-speed searching over the text, not a Python loop per line.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from .decode import decode
+
+CLEANER_VERSION = 1
+"""Bump when a rule changes what is cut: cached cleaned texts are keyed by it."""
+
+# -- markers ---------------------------------------------------------------------------------------
+
+START_RE = re.compile(
+    r"^[ \t]*\*{3}[ \t]*START\s+OF\s+(?:THE\s+|THIS\s+)?(?:COPYRIGHTED\s+)?PROJECT\s+GUTENBERG"
+    r"(?:'S)?\s+(?:E-?BOOK|E-?TEXT|EBOOK|ETEXT)?", re.IGNORECASE | re.MULTILINE)
+SMALL_PRINT_END_RE = re.compile(
+    r"^[ \t]*\*+[ \t]*END\*?[ \t]*THE SMALL PRINT!?.*$", re.IGNORECASE | re.MULTILINE)
+FOOTER_RE = re.compile(
+    r"^[ \t]*(?:"
+    r"\*{3}[ \t]*END\s+OF\s+(?:THE\s+|THIS\s+)?(?:COPYRIGHTED\s+)?PROJECT\s+GUTENBERG"
+    r"|End\s+of\s+(?:the\s+|this\s+)?Project\s+Gutenberg(?:['’]s|\b)"
+    r"|Ende\s+dieses\s+Proje[ck]t(?:es)?\s+Gutenberg"
+    r"|Fin\s+del?\s+(?:Proyecto|Project|Projet)\s+Gutenberg"
+    r"|Einde\s+van\s+(?:het\s+)?(?:Project\s+Gutenberg|dit\s+Project)"
+    r"|\*{0,3}[ \t]*START:?[ \t]*FULL\s+LICENSE"
+    r"|\*{3,}[ \t]*START\*\*THE\s+SMALL\s+PRINT"
+    r")", re.IGNORECASE | re.MULTILINE)
+HEADER_FIELD_RE = re.compile(
+    r"(?:Title|Author|Editor|Translator|Illustrator|Credits|Release [Dd]ate|Posting [Dd]ate|Most recently updated"
+    r"|Last [Uu]pdated|Language|Character set encoding|Produced by|Original publication)\s*:")
+
+# -- credits ---------------------------------------------------------------------------------------
+
+CREDIT_START_RE = re.compile(
+    r"(?:Produced\s+by|Prepared\s+by|E-?text\s+(?:prepared|produced|created)\s+by|E-?book\s+(?:prepared|produced)\s+by"
+    r"|Transcribed\s+(?:by|from)|Scanned\s+by|Proofread\s+by|Digiti[sz]ed\s+by|Credits\s*:"
+    r"|This\s+(?:Project\s+Gutenberg\s+)?(?:e-?text|e-?book|etext|ebook|electronic\s+text|file|transcription)\s+"
+    r"(?:was|has\s+been|is)\s+(?:produced|prepared|created|done|made|transcribed|scanned|first\s+published"
+    r"|generously\s+provided|provided|proofread)"
+    r"|This\s+book\s+was\s+generously\s+provided|Dieses\s+Buch\s+wurde\s+uns"
+    r"|(?:Note:\s*)?Project\s+Gutenberg\s+(?:also\s+)?has\s+an\s+HTML\s+version|An?\s+HTML\s+version"
+    r"|HTML\s+version\s+by|Updated\s+editions\s+will\s+replace"
+    r"|Ce\s+livre\s+(?:électronique\s+)?a\s+été|Cet?\s+(?:e-?texte|ouvrage)\s+a\s+été\s+(?:préparé|réalisé|produit)"
+    r"|Este\s+(?:libro\s+electrónico|e-?texto)\s+fue|Questo\s+e-?(?:book|text)\s+è\s+stato)",
+    re.IGNORECASE)
+PRODUCTION_MARK_RE = re.compile(
+    r"Online\s+Distributed\s+Proofreading|Distributed\s+Proofreaders|\bpgdp\.net|\bProject\s+Gutenberg\b"
+    r"|\bGutenberg[- ]Projekt|\bProjekt\s+Gutenberg|gutenberg\.(?:org|net|aol)|Progetto\s+Manuzio|liberliber"
+    r"|\b(?:e-?text|etext|e-?book)\b.{0,80}\b(?:OCR|scans?|scanned|prepared|produced|transcribed)\b"
+    r"|\bpage\s+(?:images|scans)\b|\bimage\s+files\b|Internet\s+Archive|HathiTrust|Google\s+Books"
+    r"|\bscans?\s+(?:provided|courtesy)",
+    re.IGNORECASE | re.DOTALL)
+TITLE_PREFIX_RE = re.compile(r"[ \t]*(The\s+Project\s+Gutenberg\s+E-?(?:text|book)\s+of\s+)\S", re.IGNORECASE)
+"""1990s files title their text "The Project Gutenberg Etext of A PRINCESS OF MARS": the title stays."""
+COPYRIGHT_RESEARCH_RE = re.compile(
+    r"(?:copyright\s+(?:on|of|for)\s+this\s+(?:publication|book|work|text|story)\s+(?:was|has\s+been|had\s+been)"
+    r"\s+renewed|copyright\s+renewal|rule\s+6\s+clearance|copyright\s+had\s+been\s+renewed)",
+    re.IGNORECASE)
+
+DIGITAL_RE = re.compile(
+    r"\bUnicode\b|\bASCII\b|\bUTF-?8\b|\bLatin-1\b|ISO-8859|hexadecimal|\bLaTeX\b|\bHTML\b|\bOCR\b"
+    r"|\be-?texts?\b|\betexts?\b|\be-?books?\b|special\s+characters|caratteri\s+speciali"
+    r"|caract[èe]res\s+sp[ée]ciaux|Sonderzeichen|https?://|\bwww[.:]|@[\w-]+\.(?:com|org|net|edu|fr|de|it|nl)\b",
+    re.IGNORECASE)
+"""Words and addresses no public-domain author printed: a paragraph near either end that has them is the producer's."""
+RULE_LINE_RE = re.compile(r"^[ \t]*(?:[-=_*~<>+#][ \t]*){8,}$", re.MULTILINE)
+
+# -- transcriber's notes ---------------------------------------------------------------------------
+
+_APOS = r"['’]"
+NOTE_WORDS = (
+    rf"(?:Transcriber{_APOS}?s?{_APOS}?|Transcription|Redactor{_APOS}?s?|Producer{_APOS}?s?|Etext\s+Production"
+    rf"|E-text\s+Production)\s*(?:Notes?|Amendments?|Corrections?|and\s+Errata|&\s+Errata)"
+    rf"|Transcriber{_APOS}?s?{_APOS}?\s*:|Redactor\s*:"
+    r"|Notes?\s+du\s+transcripteur|Notes?\s+de\s+transcription|Notes?\s+de\s+l['’]?\s*éditeur\s+électronique"
+    r"|Anmerkungen?\s+zur\s+Transkription|Anmerkungen?\s+des\s+Transkribenten|Hinweise\s+zur\s+Transkription"
+    r"|Notas?\s+del\s+transcriptor|Notas?\s+de\s+transcripción|Nota\s+del\s+trascrittore|Note\s+del\s+trascrittore"
+    r"|Notas?\s+d[aeo]\s+transcri[çc][ãa]o|Noot\s+van\s+de\s+transcribent|Opmerkingen\s+van\s+de\s+transcribent"
+    r"|Note\s+Project\s+Gutenberg|Project\s+Gutenberg\s+(?:note|editor)")
+BRACKET_NOTE_RE = re.compile(rf"\[[ \t]*(?:Footnote[ \t]*\w*[ \t]*:[ \t]*|\d+[ \t]*\][ \t]*)?(?:{NOTE_WORDS})",
+                             re.IGNORECASE)
+HEADED_NOTE_RE = re.compile(
+    rf"^[ \t]*(?:[*#=~_-]+[ \t]*)?(?:\[\d+\][ \t]*)?(?:{NOTE_WORDS})[^\n]*$", re.IGNORECASE | re.MULTILINE)
+BOX_EDGE_RE = re.compile(r"^([ \t]*)\+-{3,}\+[ \t]*$", re.MULTILINE)
+BOX_NOTE_RE = re.compile(r"transcri|errata|corrections?\b|copyright|e-?text|typographical|redactor", re.IGNORECASE)
+NOTE_VOCABULARY_RE = re.compile(
+    r"transcri|typo|misprint|spelling|hyphenat|punctuation|correct|changed?\s+(?:to|from)|errat|erreur|Druckfehler"
+    r"|original|inconsisten|retained|standardi[sz]|normali[sz]|silently|illustrations?\s+(?:have|has|were|was)"
+    r"|page\s+\d|\bp\.\s*\d|\.png\b|e-?text|e-?book|Project\s+Gutenberg|HTML|copyright|footnotes?\s+(?:have|were)"
+    r"|moved|missing|printer|errors?\b|fixed|restored|replaced|coquille|corrig",
+    re.IGNORECASE)
+CORRECTIONS_INTRO_RE = re.compile(
+    r"the\s+following\s+(?:changes|corrections|errors|typos|typographical|misprints|words)|have\s+been\s+corrected"
+    r"|typographical\s+errors|changed\s+to\s+the\s+latter|LIST\s+OF\s+FIXED|^\s*PAGE\s+LINE\s+ORIGINAL",
+    re.IGNORECASE | re.MULTILINE)
+NOTES_HEADING_RE = re.compile(r"^[ \t]*[*#=~_-]*[ \t]*(?:Notes|NOTES|Thinkos)[ \t]*:?[ \t]*$", re.MULTILINE)
+
+# -- optional transforms ---------------------------------------------------------------------------
+
+ILLUSTRATION_RE = re.compile(r"\[[ \t]*Illustrations?\b", re.IGNORECASE)
+FOOTNOTE_RE = re.compile(r"\[[ \t]*Footnote\b", re.IGNORECASE)
+UNDERSCORE_RE = re.compile(r"(?<![\w_])_(?=\S)((?:[^_\n]|\n(?![ \t]*\n))+?)(?<=\S)_(?![\w_])")
+BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")
+
+BRACKET_REACH = 4000
+"""How far a bracketed note may run past a blank line looking for its closing bracket."""
+TOP_ZONE_PARAGRAPHS = 14
+TOP_ZONE_LINES = 220
+BOTTOM_ZONE_LINES = 400
+SUSPICIOUS_SHARE = 0.4
+
+
+@dataclass(frozen=True)
+class Cut:
+    """One removal: the rule that made it and the input lines (1-based, inclusive) it covered."""
+
+    rule: str
+    first_line: int
+    last_line: int
+    detail: str = ""
+
+
+@dataclass
+class CleanOptions:
+    remove_illustrations: bool = False
+    """Drop ``[Illustration: ...]`` markers (captions included)."""
+    remove_footnotes: bool = False
+    """Drop ``[Footnote N: ...]`` blocks (the references in the text stay)."""
+    remove_underscores: bool = False
+    """``_italic_`` → ``italic``."""
+    unwrap: bool = False
+    """Join the hard-wrapped lines of each prose paragraph into one line; verse and tables stay as they are."""
+
+
+@dataclass
+class CleanResult:
+    text: str
+    encoding: str
+    cuts: list[Cut] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    """Reasons to look at this book: empty or suspiciously small results, missing markers."""
+    input_lines: int = 0
+
+    def to_record(self) -> dict:
+        return {"encoding": self.encoding, "input_lines": self.input_lines, "output_chars": len(self.text),
+                "flags": list(self.flags),
+                "cuts": [{"rule": c.rule, "first_line": c.first_line, "last_line": c.last_line, "detail": c.detail}
+                         for c in self.cuts]}
+
+
+@dataclass
+class _Span:
+    start: int
+    end: int
+    rule: str
+    detail: str = ""
+
+
+class _Lines:
+    """Offsets ↔ line numbers of one text, computed once, searched by bisection."""
+
+    def __init__(self, text: str):
+        self.text = text
+        starts = [0]
+        find = text.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        self.starts = starts
+
+    def number(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset)
+
+    def start_of(self, offset: int) -> int:
+        return self.starts[self.number(offset) - 1]
+
+    def end_of(self, offset: int) -> int:
+        """Offset just past the newline ending the line that holds ``offset``."""
+        n = self.number(offset)
+        return self.starts[n] if n < len(self.starts) else len(self.text)
+
+    def skip_blank_lines(self, offset: int, limit: int) -> int:
+        """From a line start, past any blank lines (not beyond ``limit``)."""
+        text = self.text
+        while offset < limit:
+            end = text.find("\n", offset, limit)
+            end = limit if end == -1 else end + 1
+            if text[offset:end].strip():
+                break
+            offset = end
+        return offset
+
+
+def clean(raw: bytes, options: CleanOptions | None = None) -> CleanResult:
+    decoded = decode(raw)
+    return clean_text(decoded.text, options, encoding=decoded.encoding)
+
+
+def clean_text(text: str, options: CleanOptions | None = None, *, encoding: str = "unicode") -> CleanResult:
+    options = options or CleanOptions()
+    lines = _Lines(text)
+    result = CleanResult(text="", encoding=encoding, input_lines=len(lines.starts) - (1 if text.endswith("\n") else 0))
+    spans: list[_Span] = []
+
+    body_start = _header_end(text, lines, spans, result)
+    body_end = _footer_start(text, lines, body_start, spans, result)
+    body_spans = _note_spans(text, lines, body_start, body_end)
+    body_chars = len(text[body_start:body_end].strip())
+    spans.extend(body_spans)
+    if options.remove_illustrations:
+        spans.extend(_bracket_blocks(text, lines, body_start, body_end, ILLUSTRATION_RE, "illustration"))
+    if options.remove_footnotes:
+        spans.extend(_bracket_blocks(text, lines, body_start, body_end, FOOTNOTE_RE, "footnote"))
+
+    merged = _merge(spans)
+    kept = []
+    position = 0
+    for span in merged:
+        kept.append(text[position:span.start])
+        position = span.end
+        first = lines.number(span.start)
+        last = lines.number(max(span.start, span.end - 1))
+        result.cuts.append(Cut(span.rule, first, last, span.detail))
+    kept.append(text[position:])
+    body = "".join(kept)
+    body = _tidy(body)
+    if options.remove_underscores:
+        body = UNDERSCORE_RE.sub(r"\1", body)
+    if options.unwrap:
+        body = unwrap_paragraphs(body)
+    result.text = body + "\n" if body else ""
+
+    removed_inside = sum(s.end - s.start for s in _merge(body_spans))
+    if not result.text.strip():
+        result.flags.append("empty after cleaning")
+    elif body_chars and removed_inside / body_chars > SUSPICIOUS_SHARE:
+        result.flags.append(f"note and credit rules removed {removed_inside / body_chars:.0%} of the text between "
+                            f"header and footer; check with --explain")
+    return result
+
+
+# -- header and footer -----------------------------------------------------------------------------
+
+def _header_end(text: str, lines: _Lines, spans: list[_Span], result: CleanResult) -> int:
+    match = START_RE.search(text)
+    if match:
+        end = _marker_end(text, lines, match.start())
+        spans.append(_Span(0, end, "header", "*** START marker"))
+        return end
+    match = SMALL_PRINT_END_RE.search(text)
+    if match and not _is_trailing(text, match.end()):
+        end = lines.end_of(match.start())
+        spans.append(_Span(0, end, "header", "1990s small print"))
+        return end
+    end = _field_block_end(text, lines)
+    if end:
+        spans.append(_Span(0, end, "header", "Title:/Author:/Credits: fields"))
+        return end
+    result.flags.append("no Gutenberg header found: kept from the first line")
+    return 0
+
+
+def _marker_end(text: str, lines: _Lines, start: int) -> int:
+    """End of a START marker, which may wrap: it runs to the line where its closing asterisks are."""
+    first_end = lines.end_of(start)
+    line = text[start:first_end].rstrip()
+    if line.endswith("***") and line.count("*") >= 6:
+        return first_end
+    candidate = first_end
+    for _ in range(2):  # the title may continue on up to two more lines
+        next_end = lines.end_of(candidate)
+        nxt = text[candidate:next_end].strip()
+        if not nxt:
+            break
+        if nxt.endswith("***"):
+            return next_end
+        candidate = next_end
+    return first_end
+
+
+def _is_trailing(text: str, offset: int) -> bool:
+    """True when only whitespace follows: the 2002–04 small print closes the file instead of opening it."""
+    return not text[offset:].strip()
+
+
+def _field_block_end(text: str, lines: _Lines) -> int:
+    """A file that opens with Title:/Author:/Credits: fields and no licence: the block ends at its last field."""
+    start = lines.skip_blank_lines(0, len(text))
+    position, fields, last_field_end = start, 0, 0
+    while position < len(text) and fields < 40:
+        end = lines.end_of(position)
+        line = text[position:end]
+        if HEADER_FIELD_RE.match(line.strip()):
+            fields += 1
+            last_field_end = end
+        elif line.strip() and not line[:1].isspace() and fields and not _continues_field(text, position, lines):
+            break
+        position = end
+    if fields >= 2 and re.match(r"\s*Title\s*:", text[start:start + 200]):
+        return lines.skip_blank_lines(last_field_end, len(text))
+    return 0
+
+
+def _continues_field(text: str, position: int, lines: _Lines) -> bool:
+    previous_end = position
+    previous_start = lines.start_of(max(0, previous_end - 1))
+    return bool(text[previous_start:previous_end].strip()) and text[position:position + 1] in " \t"
+
+
+def _footer_start(text: str, lines: _Lines, body_start: int, spans: list[_Span], result: CleanResult) -> int:
+    match = FOOTER_RE.search(text, body_start)
+    if not match:
+        result.flags.append("no Gutenberg footer found: kept to the last line")
+        return len(text)
+    start = match.start()
+    spans.append(_Span(start, len(text), "footer", _first_words(text[start:start + 80])))
+    return start
+
+
+# -- notes and credits inside the body ---------------------------------------------------------------
+
+def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of each non-blank paragraph between two offsets, each start at a line start."""
+    out = []
+    position = start
+    for blank in BLANK_LINE_RE.finditer(text, start, end):
+        if text[position:blank.start()].strip():
+            out.append((position, blank.start() + 1))
+        position = blank.end() - 1
+        while position < end and text[position] == "\n":
+            position += 1
+    if text[position:end].strip():
+        out.append((position, end))
+    return [(s + len(text[s:e]) - len(text[s:e].lstrip("\n")), e) for s, e in out]
+
+
+def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
+    spans: list[_Span] = []
+    body_first_line = lines.number(start)
+    body_last_line = lines.number(max(start, end - 1))
+    bottom_from = max(lines.starts[min(len(lines.starts) - 1, max(0, body_last_line - BOTTOM_ZONE_LINES))], start)
+    # Bottom zone: the last lines of the body, but never its first half (short stories are short).
+    middle = start + (end - start) // 2
+    bottom_from = max(bottom_from, middle)
+
+    paragraphs = _paragraphs(text, start, end)
+    top = [p for p in paragraphs[:TOP_ZONE_PARAGRAPHS] if lines.number(p[0]) - body_first_line < TOP_ZONE_LINES]
+    bottom = [p for p in paragraphs[-40:] if p[0] >= bottom_from]
+    for match in BRACKET_NOTE_RE.finditer(text, start, end):
+        if _inside(spans, match.start()):
+            continue
+        spans.append(_bracket_span(text, lines, match.start(), end, "transcriber-note"))
+
+    for match in HEADED_NOTE_RE.finditer(text, start, end):
+        if _inside(spans, match.start()) or match.group(0).lstrip().startswith("["):
+            continue
+        note_start, note_end = _ruled_note(text, lines, match.start(), start, end)
+        if note_start is None:
+            note_start = lines.start_of(match.start())
+            note_end = _headed_note_end(text, lines, match.start(), end, bottom_from)
+        spans.append(_block(text, lines, note_start, note_end, end, "transcriber-note",
+                            _first_words(match.group(0))))
+
+    for match in BOX_EDGE_RE.finditer(text, start, end):
+        if _inside(spans, match.start()):
+            continue
+        closing = re.compile(rf"^{re.escape(match.group(0))}$", re.MULTILINE)
+        close = closing.search(text, match.end(), end)
+        if close and BOX_NOTE_RE.search(text, match.end(), close.start()):
+            spans.append(_block(text, lines, match.start(), lines.end_of(close.start()), end, "transcriber-note",
+                                "+---+ box"))
+
+    for p_start, p_end in dict.fromkeys(top + bottom):
+        paragraph = text[p_start:p_end]
+        prefix = TITLE_PREFIX_RE.match(paragraph)
+        if prefix and "\n" not in paragraph.strip():
+            spans.append(_Span(prefix.start(1) + p_start, prefix.end(1) + p_start, "title-prefix", prefix.group(1)))
+            continue
+        producer = DIGITAL_RE.search(paragraph)
+        if CREDIT_START_RE.match(paragraph.lstrip()) or PRODUCTION_MARK_RE.search(paragraph) or producer:
+            # Near the end, a producer's paragraph starts an appendix of theirs: character tables, notes.
+            to_end = p_start >= bottom_from and (producer or not CREDIT_START_RE.match(paragraph.lstrip()))
+            spans.append(_block(text, lines, p_start, end if to_end else p_end, end, "credits",
+                                _first_words(paragraph)))
+
+    for match in COPYRIGHT_RESEARCH_RE.finditer(text, start, end):
+        p_start, p_end = _paragraph_around(text, lines, match.start(), start, end)
+        if not _inside(spans, match.start()):
+            spans.append(_block(text, lines, p_start, p_end, end, "copyright-research",
+                                _first_words(text[p_start:p_end])))
+
+    for match in NOTES_HEADING_RE.finditer(text, bottom_from, end):
+        following = _paragraphs(text, lines.end_of(match.start()), end)[:1]
+        if following and not _inside(spans, match.start()) and NOTE_VOCABULARY_RE.search(
+                text, following[0][0], following[0][1]):
+            spans.append(_block(text, lines, match.start(), end, end, "transcriber-note", "notes at the end"))
+
+    for match in CORRECTIONS_INTRO_RE.finditer(text, bottom_from, end):
+        if _inside(spans, match.start()):
+            continue
+        p_start, _ = _paragraph_around(text, lines, match.start(), start, end)
+        p_start = _include_notes_heading(text, lines, p_start, start)
+        spans.append(_block(text, lines, p_start, end, end, "transcriber-note", "corrections list"))
+    return spans
+
+
+def _include_notes_heading(text: str, lines: _Lines, p_start: int, floor: int) -> int:
+    """A corrections paragraph headed by a bare 'Notes:' line takes the heading along."""
+    before = text.rfind("\n", floor, max(floor, p_start - 1))
+    heading_end = p_start
+    probe = before
+    for _ in range(3):
+        if probe <= floor:
+            break
+        line_start = lines.start_of(probe - 1) if probe > 0 else floor
+        line = text[line_start:probe]
+        if line.strip():
+            return line_start if NOTES_HEADING_RE.fullmatch(line) else heading_end
+        probe = line_start
+    return heading_end
+
+
+def _ruled_note(text: str, lines: _Lines, heading: int, floor: int, ceiling: int) -> tuple[int | None, int]:
+    """A note set off by rules (a line of dashes just above its heading, another below) spans rule to rule."""
+    heading_start = lines.start_of(heading)
+    probe, above = heading_start, None
+    for _ in range(4):
+        if probe <= floor:
+            break
+        line_start = lines.start_of(probe - 1)
+        if RULE_LINE_RE.fullmatch(text, line_start, probe - 1):
+            above = line_start
+            break
+        probe = line_start
+    if above is None:
+        return None, 0
+    window_end = lines.starts[min(len(lines.starts) - 1, lines.number(heading) + 120)]
+    for below in RULE_LINE_RE.finditer(text, lines.end_of(heading), min(ceiling, max(window_end, heading))):
+        previous_line = text[lines.start_of(below.start() - 1):below.start()] if below.start() else ""
+        if not previous_line.strip():  # not the underline of a heading, but a rule of its own
+            return above, lines.end_of(below.start())
+    return None, 0
+
+
+def _headed_note_end(text: str, lines: _Lines, heading: int, end: int, bottom_from: int) -> int:
+    """A headed note takes its paragraph and the note-like paragraphs after it; at the bottom, all the rest."""
+    if heading >= bottom_from:
+        return end
+    paragraphs = _paragraphs(text, lines.start_of(heading), end)
+    if not paragraphs:
+        return lines.end_of(heading)
+    note_end = paragraphs[0][1]
+    heading_line = text[lines.start_of(heading):lines.end_of(heading)].strip()
+    first_is_heading_only = paragraphs[0][1] == lines.end_of(heading) and len(heading_line) < 60
+    for index, (p_start, p_end) in enumerate(paragraphs[1:6], start=1):
+        paragraph = text[p_start:p_end]
+        if index == 1 and first_is_heading_only:
+            note_end = p_end  # a heading alone on its paragraph: the next paragraph is the note
+            continue
+        if len(paragraph) < 600 and NOTE_VOCABULARY_RE.search(paragraph) and not _looks_like_title(paragraph):
+            note_end = p_end
+        else:
+            break
+    return note_end
+
+
+def _looks_like_title(paragraph: str) -> bool:
+    letters = [c for c in paragraph if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.8
+
+
+def _bracket_span(text: str, lines: _Lines, open_at: int, limit: int, rule: str) -> _Span:
+    """A bracketed block from ``[`` to its balancing ``]``; unclosed, it ends with its paragraph."""
+    depth = 0
+    first_blank = None
+    close = None
+    for match in re.compile(r"[\[\]]|\n[ \t]*\n").finditer(text, open_at, min(limit, open_at + BRACKET_REACH)):
+        token = match.group(0)
+        if token == "[":
+            depth += 1
+        elif token == "]":
+            depth -= 1
+            if depth == 0:
+                close = match.end()
+                break
+        elif first_blank is None:
+            first_blank = match.start() + 1
+    if close is None:
+        close = first_blank if first_blank is not None else lines.end_of(open_at)
+        inline = False
+    else:
+        inline = bool(text[lines.start_of(open_at):open_at].strip()) or bool(
+            text[close:lines.end_of(max(open_at, close - 1))].strip())
+    detail = _first_words(text[open_at:open_at + 60])
+    if inline:
+        start = open_at - 1 if open_at > 0 and text[open_at - 1] == " " else open_at
+        return _Span(start, close, rule, detail)
+    return _block(text, lines, lines.start_of(open_at), lines.end_of(max(open_at, close - 1)), limit, rule, detail)
+
+
+def _bracket_blocks(text: str, lines: _Lines, start: int, end: int, pattern: re.Pattern, rule: str) -> list[_Span]:
+    return [_bracket_span(text, lines, m.start(), end, rule) for m in pattern.finditer(text, start, end)]
+
+
+def _paragraph_around(text: str, lines: _Lines, offset: int, floor: int, ceiling: int) -> tuple[int, int]:
+    before = [m.end() for m in BLANK_LINE_RE.finditer(text, max(floor, offset - 3000), offset)]
+    p_start = before[-1] - 1 if before else lines.start_of(max(floor, offset - 3000) if not before else offset)
+    if not before:
+        p_start = max(floor, lines.start_of(offset))
+        probe = p_start
+        while probe > floor:
+            prev_start = lines.start_of(probe - 1)
+            if not text[prev_start:probe].strip():
+                break
+            p_start = probe = prev_start
+    p_start = max(p_start, floor)
+    while p_start < ceiling and text[p_start] == "\n":
+        p_start += 1
+    after = BLANK_LINE_RE.search(text, offset, ceiling)
+    p_end = after.start() + 1 if after else ceiling
+    return p_start, p_end
+
+
+def _block(text: str, lines: _Lines, start: int, end: int, limit: int, rule: str, detail: str = "") -> _Span:
+    """A line-aligned block, with the blank lines after it, so no hole is left in the text."""
+    start = lines.start_of(start)
+    end = lines.skip_blank_lines(end if end >= limit else lines.start_of(end) if end and text[end - 1] != "\n"
+                                 else end, limit)
+    return _Span(start, max(start, end), rule, detail)
+
+
+def _inside(spans: list[_Span], offset: int) -> bool:
+    return any(s.start <= offset < s.end for s in spans)
+
+
+def _merge(spans: list[_Span]) -> list[_Span]:
+    merged: list[_Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if merged and span.start < merged[-1].end:
+            if span.end > merged[-1].end:
+                merged[-1] = _Span(merged[-1].start, span.end, merged[-1].rule, merged[-1].detail)
+            continue
+        merged.append(span)
+    return merged
+
+
+def _first_words(text: str, limit: int = 60) -> str:
+    line = " ".join(text.strip().split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+SEPARATOR_LINE_RE = re.compile(r"(?:\A|\n)[ \t*_=~#.-]*\Z")
+
+
+def _tidy(body: str) -> str:
+    """Strip blank lines, and rules of asterisks or dashes, left at either end; inside, the book's spacing stays."""
+    body = body.strip("\n").rstrip()
+    while body and SEPARATOR_LINE_RE.search(body):
+        body = SEPARATOR_LINE_RE.sub("", body).rstrip()
+    while body and re.match(r"[ \t*_=~#.-]*(?:\n|\Z)", body) and not body[:1].isalnum():
+        first_end = body.find("\n")
+        if first_end == -1 or body[:first_end].strip(" \t*_=~#.-"):
+            break
+        body = body[first_end + 1:].lstrip("\n")
+    return body
+
+
+def unwrap_paragraphs(text: str) -> str:
+    out = []
+    for paragraph in re.split(r"(\n[ \t]*\n+)", text):
+        if not paragraph.strip() or "\n" not in paragraph.strip("\n"):
+            out.append(paragraph)
+            continue
+        rows = paragraph.split("\n")
+        long_rows = sum(1 for r in rows if len(r.rstrip()) >= 50)
+        indented = sum(1 for r in rows if r[:2] == "  ")
+        if long_rows * 2 < len(rows) or indented * 2 > len(rows):
+            out.append(paragraph)  # verse, tables, centred headings: their line breaks are meaning
+        else:
+            out.append(" ".join(r.strip() for r in rows if r.strip()))
+    return "".join(out)
+
+
+# -- files and the audit, for the CLI and the build -------------------------------------------------
+
+class CleanInputError(ValueError):
+    """A file that cannot be cleaned: a directory, unreadable, or binary."""
+
+
+def read_input(path: str) -> bytes:
+    import os
+    import sys
+
+    if path == "-":
+        return sys.stdin.buffer.read()
+    if os.path.isdir(path):
+        raise CleanInputError(f"{path} is a directory; give the text files in it")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        raise CleanInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if looks_binary(raw):
+        raise CleanInputError(f"{path} looks binary, not a plain-text book (NUL or control bytes)")
+    return raw
+
+
+def looks_binary(raw: bytes) -> bool:
+    head = raw[:8192]
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return bool(head) and controls / len(head) > 0.05
+
+
+def explain(text: str, result: CleanResult, *, name: str = "", context: int = 2, width: int = 100) -> str:
+    """The cuts of one cleaning, each with a few lines of the input around it."""
+    lines = text.split("\n")
+    total = result.input_lines
+    removed = sum(c.last_line - c.first_line + 1 for c in result.cuts if c.rule not in ("title-prefix",))
+    out = [f"{name or 'input'} ({result.encoding}): {len(result.cuts)} cuts, about {max(0, total - removed):,} of "
+           f"{total:,} lines kept"]
+    for flag in result.flags:
+        out.append(f"  flag: {flag}")
+
+    def show(number: int, mark: str) -> str:
+        line = lines[number - 1] if 0 < number <= len(lines) else ""
+        line = line if len(line) <= width else line[: width - 3] + "..."
+        return f"  {mark} {number:>6} | {line}"
+
+    for cut in result.cuts:
+        span = f"line {cut.first_line}" if cut.first_line == cut.last_line else f"lines {cut.first_line}-{cut.last_line}"
+        out.append("")
+        out.append(f"{cut.rule:<20} {span:<18} {cut.detail}")
+        for number in range(max(1, cut.first_line - context), cut.first_line):
+            out.append(show(number, " "))
+        size = cut.last_line - cut.first_line + 1
+        if size <= 7:
+            out.extend(show(n, "-") for n in range(cut.first_line, cut.last_line + 1))
+        else:
+            out.extend(show(n, "-") for n in range(cut.first_line, cut.first_line + 3))
+            out.append(f"  -        ... {size - 5} more lines")
+            out.extend(show(n, "-") for n in range(cut.last_line - 1, cut.last_line + 1))
+        for number in range(cut.last_line + 1, min(len(lines), cut.last_line + context) + 1):
+            out.append(show(number, " "))
+    return "\n".join(out) + "\n"

@@ -1,0 +1,90 @@
+"""Bytes of a Gutenberg file → text, and the name of the encoding that was used.
+
+Order: a byte-order mark; strict UTF-8; the charset the header declares ("Character set
+encoding: ISO-8859-1"), except that "ISO-8859-1" holding bytes 0x80–0x9F is really cp1252;
+else cp1252. The five bytes cp1252 leaves undefined decode as their Latin-1 code points, so no
+byte ever becomes U+FFFD. Newlines are normalised to ``\\n``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+DECLARED_RE = re.compile(rb"^[ \t]*Character set encoding:[ \t]*([^\r\n]+?)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+HEADER_BYTES = 64 * 1024
+C1_CONTROLS = re.compile(rb"[\x80-\x9f]")
+LATIN1_NAMES = {"iso-8859-1", "latin-1", "latin1", "iso8859-1", "iso-latin-1", "iso latin-1", "l1"}
+ASCII_NAMES = {"ascii", "us-ascii", "iso-646-us", "iso-646-us (us-ascii)", "iso646-us", "us ascii"}
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig", "utf-8"), (codecs.BOM_UTF16_LE, "utf-16", "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16", "utf-16-be"))
+
+
+def _latin1_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    bad = error.object[error.start:error.end]
+    return "".join(chr(b) for b in bad), error.end
+
+
+codecs.register_error("pipeline-latin1-fallback", _latin1_fallback)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+    """What was used: ``ascii``, ``utf-8``, ``utf-8-sig`` (with BOM), ``utf-16``, ``iso-8859-1``, ``cp1252``..."""
+    declared: str | None = None
+    """The header's "Character set encoding:" value, if any."""
+
+
+def declared_charset(raw: bytes) -> str | None:
+    match = DECLARED_RE.search(raw, 0, HEADER_BYTES)
+    return match.group(1).decode("ascii", "replace").strip() if match else None
+
+
+def normalise_newlines(text: str) -> str:
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def decode(raw: bytes) -> Decoded:
+    declared = declared_charset(raw)
+    for bom, name, codec in BOMS:
+        if raw.startswith(bom):
+            try:
+                return Decoded(normalise_newlines(raw[len(bom):].decode(codec)), name, declared)
+            except UnicodeDecodeError:
+                raw = raw[len(bom):]
+                break
+    if raw.isascii():
+        return Decoded(normalise_newlines(raw.decode("ascii")), "ascii", declared)
+    try:
+        return Decoded(normalise_newlines(raw.decode("utf-8")), "utf-8", declared)
+    except UnicodeDecodeError:
+        pass
+    codec = _codec_for(declared)
+    if codec == "iso-8859-1" and C1_CONTROLS.search(raw):
+        codec = "cp1252"  # C1 controls never appear in real text: these are cp1252's curly quotes and dashes
+    if codec not in (None, "ascii", "utf-8", "cp1252"):
+        try:
+            return Decoded(normalise_newlines(raw.decode(codec)), codec, declared)
+        except UnicodeDecodeError:
+            pass
+    return Decoded(normalise_newlines(raw.decode("cp1252", "pipeline-latin1-fallback")), "cp1252", declared)
+
+
+def _codec_for(declared: str | None) -> str | None:
+    if not declared:
+        return None
+    name = declared.strip().lower()
+    if name in LATIN1_NAMES:
+        return "iso-8859-1"
+    if name in ASCII_NAMES or name.startswith("iso-646"):
+        return "ascii"
+    name = re.sub(r"\s*\(.*\)$", "", name)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
