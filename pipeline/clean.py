@@ -23,6 +23,7 @@ is a few passes of C-speed searching over the text, not a Python loop per line.
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
 from dataclasses import dataclass, field
 
@@ -100,6 +101,7 @@ NOTE_WORDS = (
     r"|Notas?\s+del\s+transcriptor|Notas?\s+de\s+transcripción|Nota\s+del\s+trascrittore|Note\s+del\s+trascrittore"
     r"|Notas?\s+d[aeo]\s+transcri[çc][ãa]o|Noot\s+van\s+de\s+transcribent|Opmerkingen\s+van\s+de\s+transcribent"
     r"|Note\s+Project\s+Gutenberg|Project\s+Gutenberg\s+(?:note|editor)")
+NOTE_WORDS_RE = re.compile(NOTE_WORDS, re.IGNORECASE)
 BRACKET_NOTE_RE = re.compile(rf"\[[ \t]*(?:Footnote[ \t]*\w*[ \t]*:[ \t]*|\d+[ \t]*\][ \t]*)?(?:{NOTE_WORDS})",
                              re.IGNORECASE)
 HEADED_NOTE_RE = re.compile(
@@ -180,28 +182,100 @@ class _Span:
 
 
 class _Lines:
-    """Offsets ↔ line numbers of one text, computed once, searched by bisection."""
+    """Line arithmetic on one text without indexing every line: finds are local, counts are cached."""
 
     def __init__(self, text: str):
         self.text = text
-        starts = [0]
-        find = text.find
-        pos = find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find("\n", pos + 1)
-        self.starts = starts
+        self._checkpoints = [(0, 1)]  # (offset, line number at that offset), sorted
+        self._hits: dict[str, list[int]] = {}
+        lower = text.lower()
+        self.lower = lower if len(lower) == len(text) else None  # None: a character changed length
+
+    @property
+    def total(self) -> int:
+        return self.text.count("\n") + (0 if self.text.endswith("\n") or not self.text else 1)
 
     def number(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset)
+        index = bisect.bisect_right(self._checkpoints, (offset, float("inf"))) - 1
+        base, line = self._checkpoints[index]
+        line += self.text.count("\n", base, offset)
+        bisect.insort(self._checkpoints, (offset, line))
+        return line
 
     def start_of(self, offset: int) -> int:
-        return self.starts[self.number(offset) - 1]
+        return self.text.rfind("\n", 0, offset) + 1
 
     def end_of(self, offset: int) -> int:
         """Offset just past the newline ending the line that holds ``offset``."""
-        n = self.number(offset)
-        return self.starts[n] if n < len(self.starts) else len(self.text)
+        end = self.text.find("\n", offset)
+        return len(self.text) if end == -1 else end + 1
+
+    def back(self, offset: int, count: int, floor: int = 0) -> int:
+        """The start of the line ``count`` lines above the one holding ``offset``."""
+        position = self.start_of(offset)
+        for _ in range(count):
+            if position <= floor:
+                return floor
+            position = self.start_of(position - 1)
+        return max(position, floor)
+
+    def forward(self, offset: int, count: int, ceiling: int) -> int:
+        position = offset
+        for _ in range(count):
+            if position >= ceiling:
+                return ceiling
+            position = self.end_of(position)
+        return min(position, ceiling)
+
+    def hits(self, needles: tuple[str, ...], start: int, end: int) -> list[int]:
+        """Offsets of lower-case literals between two offsets, in order: a C-speed scan instead of a regex.
+
+        Each needle is looked for once in the whole text; later calls filter what was found.
+        """
+        found: set[int] = set()
+        for needle in needles:
+            positions = self._hits.get(needle)
+            if positions is None:
+                positions = self._hits[needle] = self._find_all(needle)
+            found.update(positions[bisect.bisect_left(positions, start):bisect.bisect_left(positions, end)])
+        return sorted(found)
+
+    def _find_all(self, needle: str) -> list[int]:
+        if self.lower is None:
+            return [m.start() for m in re.finditer(re.escape(needle), self.text, re.IGNORECASE)]
+        found, position = [], self.lower.find(needle)
+        while position != -1:
+            found.append(position)
+            position = self.lower.find(needle, position + 1)
+        return found
+
+    def iter_hits(self, needles: tuple[str, ...], start: int, end: int):
+        """Offsets of lower-case literals in order, found lazily: for markers, where the first good hit ends it."""
+        if self.lower is None:
+            yield from self.hits(needles, start, end)
+            return
+        low = self.lower
+        heap = [(p, n) for n in needles if (p := low.find(n, start, end)) != -1]
+        heapq.heapify(heap)
+        while heap:
+            position, needle = heapq.heappop(heap)
+            yield position
+            following = low.find(needle, position + 1, end)
+            if following != -1:
+                heapq.heappush(heap, (following, needle))
+
+    def local_hits(self, needles: tuple[str, ...], start: int, end: int) -> list[int] | None:
+        """Like ``hits``, but searching only between two offsets (a small zone); None where case folding failed."""
+        if self.lower is None:
+            return None
+        found = []
+        for needle in needles:
+            position = self.lower.find(needle, start, end)
+            while position != -1:
+                found.append(position)
+                position = self.lower.find(needle, position + 1, end)
+        return sorted(found)
+
 
     def skip_blank_lines(self, offset: int, limit: int) -> int:
         """From a line start, past any blank lines (not beyond ``limit``)."""
@@ -215,6 +289,13 @@ class _Lines:
         return offset
 
 
+def _any_between(positions: list[int] | None, start: int, end: int) -> bool:
+    if positions is None:
+        return True
+    index = bisect.bisect_left(positions, start)
+    return index < len(positions) and positions[index] < end
+
+
 def clean(raw: bytes, options: CleanOptions | None = None) -> CleanResult:
     decoded = decode(raw)
     return clean_text(decoded.text, options, encoding=decoded.encoding)
@@ -223,7 +304,7 @@ def clean(raw: bytes, options: CleanOptions | None = None) -> CleanResult:
 def clean_text(text: str, options: CleanOptions | None = None, *, encoding: str = "unicode") -> CleanResult:
     options = options or CleanOptions()
     lines = _Lines(text)
-    result = CleanResult(text="", encoding=encoding, input_lines=len(lines.starts) - (1 if text.endswith("\n") else 0))
+    result = CleanResult(text="", encoding=encoding, input_lines=lines.total)
     spans: list[_Span] = []
 
     body_start = _header_end(text, lines, spans, result)
@@ -266,14 +347,14 @@ def clean_text(text: str, options: CleanOptions | None = None, *, encoding: str 
 # -- header and footer -----------------------------------------------------------------------------
 
 def _header_end(text: str, lines: _Lines, spans: list[_Span], result: CleanResult) -> int:
-    match = START_RE.search(text)
-    if match:
-        end = _marker_end(text, lines, match.start())
+    start = _first_line_match(lines, START_RE, ("start",), 0, len(text))
+    if start is not None:
+        end = _marker_end(text, lines, start)
         spans.append(_Span(0, end, "header", "*** START marker"))
         return end
-    match = SMALL_PRINT_END_RE.search(text)
-    if match and not _is_trailing(text, match.end()):
-        end = lines.end_of(match.start())
+    start = _first_line_match(lines, SMALL_PRINT_END_RE, ("the small print",), 0, len(text))
+    if start is not None and not _is_trailing(text, lines.end_of(start)):
+        end = lines.end_of(start)
         spans.append(_Span(0, end, "header", "1990s small print"))
         return end
     end = _field_block_end(text, lines)
@@ -282,6 +363,22 @@ def _header_end(text: str, lines: _Lines, spans: list[_Span], result: CleanResul
         return end
     result.flags.append("no Gutenberg header found: kept from the first line")
     return 0
+
+
+FOOTER_NEEDLES = ("gutenberg", "full license", "the small print")  # "Projekt Gutenberg" too
+
+
+def _first_line_match(lines: _Lines, pattern: re.Pattern, needles: tuple[str, ...], start: int,
+                      end: int) -> int | None:
+    """The start of the first line from ``start`` on that ``pattern`` matches, looking only where a needle is."""
+    for hit in lines.iter_hits(needles, start, end):
+        line_start = max(start, lines.start_of(hit))
+        # a marker may wrap: try its own line and the one before
+        for candidate in (line_start, max(start, lines.start_of(max(0, line_start - 1)))):
+            match = pattern.match(lines.text, candidate)
+            if match and match.end() > hit:
+                return candidate
+    return None
 
 
 def _marker_end(text: str, lines: _Lines, start: int) -> int:
@@ -332,11 +429,10 @@ def _continues_field(text: str, position: int, lines: _Lines) -> bool:
 
 
 def _footer_start(text: str, lines: _Lines, body_start: int, spans: list[_Span], result: CleanResult) -> int:
-    match = FOOTER_RE.search(text, body_start)
-    if not match:
+    start = _first_line_match(lines, FOOTER_RE, FOOTER_NEEDLES, body_start, len(text))
+    if start is None:
         result.flags.append("no Gutenberg footer found: kept to the last line")
         return len(text)
-    start = match.start()
     spans.append(_Span(start, len(text), "footer", _first_words(text[start:start + 80])))
     return start
 
@@ -358,58 +454,91 @@ def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(s + len(text[s:e]) - len(text[s:e].lstrip("\n")), e) for s, e in out]
 
 
+NOTE_NEEDLES = ("transcri", "transkri", "trascri", "redactor", "producer", "production note", "gutenberg")
+PRODUCER_NEEDLES = (
+    "proofread", "pgdp", "gutenberg", "manuzio", "liberliber", "etext", "e-text", "ebook", "e-book", "page images",
+    "page scans", "image files", "internet archive", "hathitrust", "google books", "scans", "unicode", "ascii",
+    "utf", "latin-1", "iso-8859", "hexadecimal", "latex", "html", "ocr", "special characters", "caratteri",
+    "caract", "sonderzeichen", "http", "www", "@")
+"""A paragraph holding none of these cannot match the producer rules: they are not run on it."""
+RESEARCH_NEEDLES = ("renew", "rule 6")
+BOX_NEEDLES = ("+---",)
+
+
 def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
     spans: list[_Span] = []
-    body_first_line = lines.number(start)
-    body_last_line = lines.number(max(start, end - 1))
-    bottom_from = max(lines.starts[min(len(lines.starts) - 1, max(0, body_last_line - BOTTOM_ZONE_LINES))], start)
     # Bottom zone: the last lines of the body, but never its first half (short stories are short).
-    middle = start + (end - start) // 2
-    bottom_from = max(bottom_from, middle)
+    bottom_from = max(lines.back(max(start, end - 1), BOTTOM_ZONE_LINES, start), start + (end - start) // 2)
+    bottom_from = lines.start_of(bottom_from)
+    top_end = lines.forward(start, TOP_ZONE_LINES, end)
+    top = _paragraphs(text, start, top_end)[:TOP_ZONE_PARAGRAPHS]
+    bottom = _paragraphs(text, bottom_from, end)[-40:]
 
-    paragraphs = _paragraphs(text, start, end)
-    top = [p for p in paragraphs[:TOP_ZONE_PARAGRAPHS] if lines.number(p[0]) - body_first_line < TOP_ZONE_LINES]
-    bottom = [p for p in paragraphs[-40:] if p[0] >= bottom_from]
-    for match in BRACKET_NOTE_RE.finditer(text, start, end):
-        if _inside(spans, match.start()):
+    note_hits = lines.hits(NOTE_NEEDLES, start, end)
+    for hit in note_hits:
+        if _inside(spans, hit):
             continue
-        spans.append(_bracket_span(text, lines, match.start(), end, "transcriber-note"))
+        bracket = text.rfind("[", max(lines.start_of(hit), hit - 40), hit)
+        if bracket != -1 and BRACKET_NOTE_RE.match(text, bracket) and BRACKET_NOTE_RE.match(text, bracket).end() > hit:
+            spans.append(_bracket_span(text, lines, bracket, end, "transcriber-note"))
 
-    for match in HEADED_NOTE_RE.finditer(text, start, end):
-        if _inside(spans, match.start()) or match.group(0).lstrip().startswith("["):
+    for hit in note_hits:
+        line_start = lines.start_of(hit)
+        match = HEADED_NOTE_RE.match(text, line_start)
+        if not match or _inside(spans, hit) or match.group(0).lstrip().startswith("["):
             continue
-        note_start, note_end = _ruled_note(text, lines, match.start(), start, end)
+        note_start, note_end = _ruled_note(text, lines, line_start, start, end)
         if note_start is None:
-            note_start = lines.start_of(match.start())
-            note_end = _headed_note_end(text, lines, match.start(), end, bottom_from)
+            note_start = line_start
+            note_end = _headed_note_end(text, lines, line_start, end, bottom_from)
         spans.append(_block(text, lines, note_start, note_end, end, "transcriber-note",
                             _first_words(match.group(0))))
 
-    for match in BOX_EDGE_RE.finditer(text, start, end):
-        if _inside(spans, match.start()):
+    for hit in lines.hits(BOX_NEEDLES, start, end):
+        line_start = lines.start_of(hit)
+        match = BOX_EDGE_RE.match(text, line_start)
+        if not match or _inside(spans, hit) or any(s.start <= line_start < s.end for s in spans):
             continue
         closing = re.compile(rf"^{re.escape(match.group(0))}$", re.MULTILINE)
         close = closing.search(text, match.end(), end)
         if close and BOX_NOTE_RE.search(text, match.end(), close.start()):
-            spans.append(_block(text, lines, match.start(), lines.end_of(close.start()), end, "transcriber-note",
+            spans.append(_block(text, lines, line_start, lines.end_of(close.start()), end, "transcriber-note",
                                 "+---+ box"))
 
+    zone_hits = sorted((lines.local_hits(PRODUCER_NEEDLES, start, top_end) or [])
+                       + (lines.local_hits(PRODUCER_NEEDLES, bottom_from, end) or []))
+    if lines.lower is None:
+        zone_hits = None
     for p_start, p_end in dict.fromkeys(top + bottom):
+        credit = CREDIT_START_RE.match(text, p_start + len(text[p_start:p_start + 200]) -
+                                       len(text[p_start:p_start + 200].lstrip()))
+        marked = _any_between(zone_hits, p_start, p_end)
+        if not credit and not marked:
+            continue
         paragraph = text[p_start:p_end]
         prefix = TITLE_PREFIX_RE.match(paragraph)
         if prefix and "\n" not in paragraph.strip():
             spans.append(_Span(prefix.start(1) + p_start, prefix.end(1) + p_start, "title-prefix", prefix.group(1)))
             continue
-        producer = DIGITAL_RE.search(paragraph)
-        if CREDIT_START_RE.match(paragraph.lstrip()) or PRODUCTION_MARK_RE.search(paragraph) or producer:
+        producer = marked and DIGITAL_RE.search(paragraph)
+        if credit or producer or (marked and PRODUCTION_MARK_RE.search(paragraph)):
             # Near the end, a producer's paragraph starts an appendix of theirs: character tables, notes.
-            to_end = p_start >= bottom_from and (producer or not CREDIT_START_RE.match(paragraph.lstrip()))
+            to_end = p_start >= bottom_from and (producer or not credit)
             spans.append(_block(text, lines, p_start, end if to_end else p_end, end, "credits",
                                 _first_words(paragraph)))
 
-    for match in COPYRIGHT_RESEARCH_RE.finditer(text, start, end):
-        p_start, p_end = _paragraph_around(text, lines, match.start(), start, end)
-        if not _inside(spans, match.start()):
+    # Renewal research notes open or close a book: only the two zones are searched.
+    research_hits = (lines.local_hits(RESEARCH_NEEDLES, start, top_end) or []) + (
+        lines.local_hits(RESEARCH_NEEDLES, bottom_from, end) or [])
+    if lines.lower is None:
+        research_hits = lines.hits(RESEARCH_NEEDLES, start, end)
+    for hit in research_hits:
+        if _inside(spans, hit):
+            continue
+        window_start = max(start, hit - 200)
+        match = COPYRIGHT_RESEARCH_RE.search(text, window_start, min(end, hit + 200))
+        if match:
+            p_start, p_end = _paragraph_around(text, lines, match.start(), start, end)
             spans.append(_block(text, lines, p_start, p_end, end, "copyright-research",
                                 _first_words(text[p_start:p_end])))
 
@@ -458,7 +587,7 @@ def _ruled_note(text: str, lines: _Lines, heading: int, floor: int, ceiling: int
         probe = line_start
     if above is None:
         return None, 0
-    window_end = lines.starts[min(len(lines.starts) - 1, lines.number(heading) + 120)]
+    window_end = lines.forward(heading, 120, ceiling)
     for below in RULE_LINE_RE.finditer(text, lines.end_of(heading), min(ceiling, max(window_end, heading))):
         previous_line = text[lines.start_of(below.start() - 1):below.start()] if below.start() else ""
         if not previous_line.strip():  # not the underline of a heading, but a rule of its own
@@ -475,7 +604,8 @@ def _headed_note_end(text: str, lines: _Lines, heading: int, end: int, bottom_fr
         return lines.end_of(heading)
     note_end = paragraphs[0][1]
     heading_line = text[lines.start_of(heading):lines.end_of(heading)].strip()
-    first_is_heading_only = paragraphs[0][1] == lines.end_of(heading) and len(heading_line) < 60
+    words_after = NOTE_WORDS_RE.sub("", heading_line, count=1).strip(" \t:.-*#=~_[]()")
+    first_is_heading_only = paragraphs[0][1] == lines.end_of(heading) and not words_after
     for index, (p_start, p_end) in enumerate(paragraphs[1:6], start=1):
         paragraph = text[p_start:p_end]
         if index == 1 and first_is_heading_only:
@@ -573,19 +703,23 @@ def _first_words(text: str, limit: int = 60) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-SEPARATOR_LINE_RE = re.compile(r"(?:\A|\n)[ \t*_=~#.-]*\Z")
+SEPARATOR_CHARS = " \t*_=~#.-"
 
 
 def _tidy(body: str) -> str:
     """Strip blank lines, and rules of asterisks or dashes, left at either end; inside, the book's spacing stays."""
     body = body.strip("\n").rstrip()
-    while body and SEPARATOR_LINE_RE.search(body):
-        body = SEPARATOR_LINE_RE.sub("", body).rstrip()
-    while body and re.match(r"[ \t*_=~#.-]*(?:\n|\Z)", body) and not body[:1].isalnum():
-        first_end = body.find("\n")
-        if first_end == -1 or body[:first_end].strip(" \t*_=~#.-"):
+    while body:
+        last_start = body.rfind("\n") + 1
+        if body[last_start:].strip(SEPARATOR_CHARS):
             break
-        body = body[first_end + 1:].lstrip("\n")
+        body = body[:last_start].rstrip()
+    while body:
+        first_end = body.find("\n")
+        first = body if first_end == -1 else body[:first_end]
+        if first.strip(SEPARATOR_CHARS):
+            break
+        body = "" if first_end == -1 else body[first_end + 1:].lstrip("\n")
     return body
 
 

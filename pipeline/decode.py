@@ -46,7 +46,8 @@ def declared_charset(raw: bytes) -> str | None:
 def normalise_newlines(text: str) -> str:
     if "\r" not in text:
         return text
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n")
+    return text.replace("\r", "\n") if "\r" in text else text
 
 
 def decode(raw: bytes) -> Decoded:

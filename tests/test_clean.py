@@ -1,0 +1,280 @@
+"""The cleaner on fixtures of every era, written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+from gutenberg_formats import (BODY, FIRST, LAST, POEM, era_1990s, era_2002, era_2010, era_2024, fields_only,
+                               footer_2010, header_2010)
+
+from pipeline.clean import CleanOptions, clean, clean_text, explain, looks_binary
+from pipeline.decode import decode
+
+
+def body_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def assert_is_body(result, first=FIRST, last=LAST) -> None:
+    lines = body_lines(result.text)
+    assert lines[0] == first and lines[-1] == last, (lines[:3], lines[-3:])
+    for leftover in ("Gutenberg", "Produced by", "pgdp", "SMALL PRINT", "LICENSE", "eBook", "Etext", "Credits"):
+        assert leftover not in result.text, leftover
+
+
+# -- eras of header and footer ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [era_1990s, era_2002, era_2010, era_2024, fields_only],
+                         ids=["1990s", "2002", "2010", "2024", "fields-only"])
+def test_every_era_comes_out_as_the_body(make):
+    result = clean(make().encode("utf-8"))
+    assert_is_body(result)
+    assert result.text == BODY  # whole, as printed, nothing added or reflowed
+
+
+def test_start_marker_without_spaces_and_footer_with_only_end_marker():
+    text = (header_2010(start="***START OF THE PROJECT GUTENBERG EBOOK THE LANTERN OF KEPLER STATION***")
+            + BODY + "\n\n\n***END OF THE PROJECT GUTENBERG EBOOK THE LANTERN OF KEPLER STATION***\n\n"
+            "******* This file should be named 90004.txt or 90004.zip *******\n")
+    assert_is_body(clean(text.encode()))
+
+
+def test_a_start_marker_wrapped_over_two_lines_or_indented():
+    wrapped = header_2010(start="*** START OF THIS PROJECT GUTENBERG EBOOK THE LANTERN OF\nKEPLER STATION ***")
+    assert_is_body(clean((wrapped + BODY + footer_2010()).encode()))
+    indented = header_2010(start="    *** START OF THIS PROJECT GUTENBERG EBOOK THE LANTERN OF KEPLER STATION ***")
+    assert_is_body(clean((indented + BODY + footer_2010()).encode()))
+
+
+@pytest.mark.parametrize("end_line", [
+    "End of Project Gutenberg's The Lantern of Kepler Station, by Miriam Oduya",
+    "End of Project Gutenberg’s The Lantern of Kepler Station, by Miriam Oduya",
+    "      End of the Project Gutenberg EBook of The Lantern of Kepler Station",
+    "Ende dieses Projekt Gutenberg Etextes \"Die Laterne\" von Miriam Oduya",
+    "End of this Project Gutenberg Etext of The Lantern",
+])
+def test_footer_lines_of_every_shape(end_line):
+    assert_is_body(clean((header_2010() + BODY + footer_2010(end_line=end_line)).encode("utf-8")))
+
+
+def test_an_indented_end_marker_alone_starts_the_footer():
+    text = header_2010() + BODY + "\n\n      *** END OF THIS PROJECT GUTENBERG EBOOK THE LANTERN ***\n\nlicence\n"
+    assert_is_body(clean(text.encode()))
+
+
+def test_full_license_start_inside_a_footer_is_not_a_start_marker():
+    result = clean(era_2010().encode())
+    assert [c.rule for c in result.cuts].count("header") == 1
+    assert result.text == BODY
+
+
+def test_a_poem_in_a_full_header_and_footer_comes_out_as_the_poem():
+    result = clean(era_2010(body=POEM + "\n").encode())
+    assert result.text == POEM + "\n"
+    assert result.flags == []
+
+
+# -- credits and notes -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("credits", [
+    "Produced by Ines Varga and the Online Distributed\nProofreading Team at http://www.pgdp.net",
+    "E-text prepared by Ines Varga and the Project Gutenberg Online\nDistributed Proofreading Team",
+    "This etext was produced by Ines Varga, Nairobi, from the 1931\nOrbit House edition.",
+    "This Project Gutenberg Etext was prepared by Ines Varga.",
+    "Credits: Ines Varga and the Online Distributed Proofreading Team",
+    "Charles Franks and the Online Distributed Proofreading Team.",
+    "Note: Project Gutenberg also has an HTML version of this\n      file which includes the original illustrations.",
+    "Produced by Ines Varga. HTML version by Al Haines.",
+])
+def test_production_credits_of_every_shape_are_cut(credits):
+    result = clean(era_2010(credits=credits + "\n").encode())
+    assert result.text == BODY
+    assert "credits" in [c.rule for c in result.cuts]
+
+
+NOTE_TOP = {
+    "headed": "Transcriber's Note:\n\nThis etext was produced from Orbit Stories May 1931. Minor\n"
+              "spelling and typographical errors have been corrected without note.\n",
+    "curly-plural": "TRANSCRIBER’S NOTES\n\n    Obvious printer's errors have been silently corrected.\n",
+    "plural-apostrophe": "Transcribers' Notes: Hyphenation has been standardised.\n",
+    "bracketed": "[Transcriber's Note: Extensive research did not uncover any evidence that\n"
+                 "the U.S. copyright on this publication was renewed.]\n",
+    "box": "+---------------------------------------------+\n|              Transcriber's Note             |\n"
+           "|  Minor typographical errors were corrected.  |\n+---------------------------------------------+\n",
+    "renewal": "Extensive research did not uncover any evidence that the U.S.\ncopyright on this publication was"
+               " renewed.\n",
+    "french": "Note du transcripteur : les fautes d'impression ont été corrigées.\n",
+    "german": "Anmerkungen zur Transkription\n\nOffensichtliche Druckfehler wurden korrigiert.\n",
+    "spanish": "Nota del transcriptor: se han corregido los errores tipográficos.\n",
+}
+
+
+@pytest.mark.parametrize("note", NOTE_TOP.values(), ids=NOTE_TOP.keys())
+def test_transcribers_notes_at_the_top_are_cut(note):
+    body = BODY.replace("By Miriam Oduya\n", "By Miriam Oduya\n\n\n" + note)
+    result = clean(era_2010(body=body).encode("utf-8"))
+    assert result.text == BODY  # the note and the blank lines after it go; the spacing before it stays
+    assert any(c.rule in ("transcriber-note", "copyright-research", "credits") for c in result.cuts)
+
+
+def test_a_bracketed_note_inside_a_line_is_cut_and_the_line_kept():
+    body = BODY.replace("asked\non the morning", "asked [Transcriber's note: 'inquired' in the\nfirst edition]\n"
+                                                  "on the morning")
+    result = clean(era_2010(body=body).encode())
+    assert "Tamsin asked\non the morning" in result.text
+    assert "inquired" not in result.text
+
+
+def test_a_list_of_corrected_typos_at_the_end_is_cut_to_the_footer():
+    notes = ("\n\n\nTranscriber's Amendments\n\nThe following typographical errors have been corrected:\n\n"
+             "Page 12: 'qaurtermaster' changed to 'quartermaster'\nPage 31: 'eveninng' changed to 'evening'\n")
+    result = clean(era_2010(body=BODY + notes).encode())
+    assert result.text == BODY
+
+
+def test_an_unclosed_bracketed_note_ends_with_its_paragraph():
+    body = BODY.replace("CHAPTER II", "    [Footnote A: Transcriber's Note: The following sentence was\n"
+                                      "    missing from the magazine.\n\nCHAPTER II")
+    result = clean(era_2010(body=body).encode())
+    assert result.text == BODY
+
+
+# -- what must stay ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("author_text", [
+    "[TRANSLATOR'S NOTE: The remaining sheets are too broken to be legible.]",
+    "[Footnote 1: This implement, invented in 2052, weighs close to a ton.]",
+    "“Produced by the two suns,” said the astronomer.",
+    "NOTE.  The substance of the chapter was first printed in a review.",
+    "Ende dieses langen Tages erhob sich ein Sturm.",
+    "Copyright, 1931, by Orbit House. All Rights Reserved.",
+])
+def test_author_text_that_looks_like_boilerplate_stays(author_text):
+    body = BODY.replace("THE END\n", f"{author_text}\n\nTHE END\n")
+    result = clean(era_2010(body=body).encode("utf-8"))
+    assert author_text in result.text
+    assert result.text == body
+
+
+def test_the_end_with_text_after_it_is_not_an_ending():
+    body = BODY.replace("CHAPTER II", "CHAPTER XVI\n\nTHE END\n\nThe end came quietly.\n\nCHAPTER II")
+    assert clean(era_2010(body=body).encode()).text == body
+
+
+def test_a_short_story_with_a_long_licence_is_kept_whole():
+    story = "A SHORT ONE\n\nIt was over before it began.\n"
+    result = clean((header_2010() + story + footer_2010() + LONG_LICENCE).encode())
+    assert result.text == story
+
+
+LONG_LICENCE = "\n".join(f"Section {i}. The licence goes on about things." for i in range(400)) + "\n"
+
+
+# -- flags -------------------------------------------------------------------------------------------
+
+def test_an_empty_result_is_flagged():
+    result = clean((header_2010() + footer_2010()).encode())
+    assert result.text == ""
+    assert "empty after cleaning" in result.flags
+
+
+def test_a_file_without_markers_is_kept_whole_and_flagged():
+    result = clean(BODY.encode())
+    assert result.text == BODY
+    assert "no Gutenberg header found: kept from the first line" in result.flags
+    assert "no Gutenberg footer found: kept to the last line" in result.flags
+
+
+def test_rules_that_remove_most_of_the_body_are_flagged():
+    notes = "\n\n".join(f"[Transcriber's note: correction number {i} to the printed text.]" for i in range(40))
+    result = clean(era_2010(body="A TINY TALE\n\n" + notes + "\n\nIt ended.\n").encode())
+    assert any("removed" in flag for flag in result.flags)
+
+
+# -- decoding ----------------------------------------------------------------------------------------
+
+def test_decoding_utf8_with_and_without_bom():
+    text = era_2010(body=BODY.replace("Tamsin", "Tamsín")).replace("ASCII", "UTF-8")
+    assert decode(text.encode("utf-8")).encoding == "utf-8"
+    with_bom = decode(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert with_bom.encoding == "utf-8-sig" and with_bom.text == text
+
+
+def test_declared_latin1_is_used():
+    text = header_2010(encoding="ISO-8859-1") + "Café au lait, señor.\n" + footer_2010()
+    decoded = decode(text.encode("latin-1"))
+    assert decoded.encoding == "iso-8859-1" and "Café au lait, señor." in decoded.text
+
+
+def test_declared_latin1_with_c1_bytes_is_cp1252():
+    raw = (header_2010(encoding="ISO-8859-1") + "“Quoted” — and œuvre.\n" + footer_2010()).encode("cp1252")
+    decoded = decode(raw)
+    assert decoded.encoding == "cp1252" and "“Quoted” — and œuvre." in decoded.text
+
+
+def test_undeclared_8bit_text_is_cp1252_and_never_replacement_characters():
+    raw = b"It cost \x80 5 \x96 a d\xe9j\xe0 vu \x81 byte.\r\nNext line\rlast\n"
+    decoded = decode(raw)
+    assert decoded.encoding == "cp1252"
+    assert decoded.text == "It cost € 5 – a déjà vu \x81 byte.\nNext line\nlast\n"
+    assert "\ufffd" not in decoded.text
+
+
+def test_declared_ascii_with_stray_latin1_bytes_decodes_them():
+    raw = (header_2010(encoding="ASCII") + "forte and outr\xe9.\n").encode("latin-1")
+    assert "outré." in decode(raw).text
+
+
+def test_utf16_with_bom():
+    assert decode("Hello\r\n".encode("utf-16")).text == "Hello\n"
+
+
+def test_crlf_files_clean_like_lf_files():
+    assert clean(era_2010().replace("\n", "\r\n").encode()).text == BODY
+
+
+# -- audit -------------------------------------------------------------------------------------------
+
+def test_every_cut_records_its_rule_and_input_lines():
+    text = era_2010()
+    lines = text.split("\n")
+    result = clean(text.encode())
+    header, credits, footer = result.cuts
+    assert (header.rule, header.first_line) == ("header", 1)
+    assert lines[header.last_line - 1].startswith("*** START OF THIS PROJECT GUTENBERG EBOOK")
+    assert credits.rule == "credits" and lines[credits.first_line - 1].startswith("Produced by")
+    assert footer.rule == "footer" and lines[footer.first_line - 1].startswith("End of the Project Gutenberg")
+    assert footer.last_line == len(lines) - 1  # the file ends with a newline
+
+
+def test_explain_shows_each_cut_with_context():
+    text = era_2010()
+    report = explain(text, clean(text.encode()), name="lantern.txt", context=1)
+    assert report.startswith("lantern.txt (ascii): 3 cuts")
+    assert "credits" in report and "- " in report and "Produced by Ines Varga" in report
+    assert "THE LANTERN OF KEPLER STATION" in report  # the context line after the credits
+
+
+# -- options -----------------------------------------------------------------------------------------
+
+def test_options_remove_illustrations_footnotes_underscores():
+    body = ("A TALE\n\n[Illustration: The lantern on the ridge,\nat dusk]\n\nShe was _very_ tired.[1]\n\n"
+            "[Footnote 1: As the author notes [in the preface], sleep was rare.]\n\nIt ended.\n")
+    options = CleanOptions(remove_illustrations=True, remove_footnotes=True, remove_underscores=True)
+    result = clean_text(body, options)
+    assert result.text == "A TALE\n\nShe was very tired.[1]\n\nIt ended.\n"
+    assert {c.rule for c in result.cuts} == {"illustration", "footnote"}
+    assert clean_text(body).text == body  # all off by default
+
+
+def test_unwrap_joins_prose_but_keeps_verse():
+    prose = ("The lantern had burned on the ridge above Kepler Station for eleven years,\n"
+             "and in all that time nobody had asked who trimmed its wick. Tamsin asked\n"
+             "on the morning the supply ship failed to come.")
+    verse = "  Line one of the verse,\n  line two of the verse,\n  line three."
+    result = clean_text(f"{prose}\n\n{verse}\n", CleanOptions(unwrap=True))
+    assert result.text == " ".join(prose.split("\n")) + "\n\n" + verse + "\n"
+
+
+def test_binary_input_is_recognised():
+    assert looks_binary(b"PK\x03\x04\x00\x00binary")
+    assert not looks_binary(era_2010().encode())
