@@ -787,7 +787,8 @@ def explain(text: str, result: CleanResult, *, name: str = "", context: int = 2,
         return f"  {mark} {number:>6} | {line}"
 
     for cut in result.cuts:
-        span = f"line {cut.first_line}" if cut.first_line == cut.last_line else f"lines {cut.first_line}-{cut.last_line}"
+        span = (f"line {cut.first_line}" if cut.first_line == cut.last_line
+                else f"lines {cut.first_line}-{cut.last_line}")
         out.append("")
         out.append(f"{cut.rule:<20} {span:<18} {cut.detail}")
         for number in range(max(1, cut.first_line - context), cut.first_line):

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from gutenberg_formats import (BODY, FIRST, LAST, POEM, era_1990s, era_2002, era_2010, era_2024, fields_only,
-                               footer_2010, header_2010)
+from gutenberg_formats import (
+    BODY,
+    FIRST,
+    LAST,
+    POEM,
+    era_1990s,
+    era_2002,
+    era_2010,
+    era_2024,
+    fields_only,
+    footer_2010,
+    header_2010,
+)
 
 from pipeline.clean import CleanOptions, clean, clean_text, explain, looks_binary
 from pipeline.decode import decode
