@@ -33,6 +33,13 @@ class Book:
     raw_path: Path | None = None
     raw_sha256: str | None = None
     raw_size: int = 0
+    clean_path: Path | None = None
+    """The cleaned UTF-8 text (in the clean cache)."""
+    clean_chars: int = 0
+    encoding: str | None = None
+    """The encoding the raw bytes were decoded with."""
+    clean_audit: dict | None = None
+    """What the cleaner cut, line by line, and why; and any flags it raised."""
 
     def skip(self, reason: str) -> None:
         self.status, self.reason = SKIPPED, reason

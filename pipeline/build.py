@@ -1,12 +1,14 @@
 """``python -m pipeline build``: the stages in order, and what became of every book.
 
-discover (shelf pages or catalog) → metadata (RDF) → type filter → download text.
-Cleaning, language filtering, splitting and publishing slot in after download.
+discover (shelf pages or catalog) → metadata (RDF) → type filter → download text → clean.
+Language filtering, splitting and publishing slot in after cleaning.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -15,9 +17,10 @@ from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
-from .book import FAILED, Book, RunCounts
+from .book import DOWNLOADED, FAILED, NOT_MODIFIED, Book, RunCounts
 from .cache import RawCache
 from .catalog import books_on_shelf, parse_catalog
+from .cleaned import CleanCache
 from .config import BuildConfig, HttpConfig, default_delay
 from .download import TextSource, download_text
 from .errors import FetchError, Interrupted, SourceError
@@ -41,6 +44,16 @@ class BuildResult:
     counts: RunCounts = field(default_factory=RunCounts)
     metadata_notes: dict[int, str] = field(default_factory=dict)
     """Books whose RDF could not be read, with why (not fatal)."""
+    cleaned: int = 0
+    cleaned_from_cache: int = 0
+    audit_path: Path | None = None
+    """The cleaning audit of every cleaned book, one JSON record a line."""
+
+    @property
+    def flagged(self) -> list[Book]:
+        """Books the cleaner raised a flag on (empty or suspiciously small results)."""
+        return [b for b in self.books if b.clean_audit and any(
+            "removed" in f or "empty" in f for f in b.clean_audit["flags"])]
 
     @property
     def failed(self) -> list[Book]:
@@ -79,6 +92,7 @@ class Build:
         self.fetcher = open_fetcher(config.base_url, config.resolved_cache_dir, config.http,
                                     hosts=config.hosts(), delays=config.delays(), stop=self.stop)
         self.text_source = TextSource(self.site, config.mirror, mirror_is_url=config.mirror_is_url)
+        self.clean_cache = CleanCache(config.resolved_cache_dir)
 
     def run(self) -> BuildResult:
         self.fetcher.cache.remove_stale_parts()
@@ -88,6 +102,7 @@ class Build:
         result.counts.found = len(books)
         if not self.config.dry_run:
             self.acquire(result)
+            result.audit_path = write_audit(result.corpus_dir, result.books)
         return result
 
     def describe_source(self) -> str:
@@ -107,18 +122,25 @@ class Build:
             raise SourceError(f"cannot list the books of shelf {shelf.name!r}: {exc}") from None
         return shelf, books
 
-    def acquire_one(self, book: Book) -> str | None:
-        """Metadata, type filter, text. Returns a note when the RDF was missing."""
+    def acquire_one(self, book: Book) -> tuple[str | None, bool]:
+        """Metadata, type filter, text, cleaning. Returns a note when the RDF was missing, and
+        whether the cleaned text came from the cache."""
         note = add_metadata(book, self.fetcher, self.site)
         outcome = text_only(book)
         if not outcome.keep:
             book.skip(outcome.reason)
-            return note
+            return note, False
         try:
             download_text(book, self.fetcher, self.text_source)
+            if book.status not in (DOWNLOADED, NOT_MODIFIED):
+                return note, False
+            from_cache = self.clean_cache.clean_book(book)
         except OSError as exc:  # a full disk or a permission problem, reported on the book
             book.fail(f"cannot write the cache: {exc}")
-        return note
+            return note, False
+        if book.clean_chars == 0:
+            book.skip("empty after cleaning")
+        return note, from_cache
 
     def acquire(self, result: BuildResult) -> None:
         bar = tqdm(total=len(result.books), unit="book", desc=f"fetching {result.shelf.slug}",
@@ -131,9 +153,12 @@ class Build:
                 done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in done:
                     book = pending.pop(future)
-                    note = future.result()
+                    note, from_cache = future.result()
                     if note:
                         result.metadata_notes[book.id] = note
+                    if book.clean_path is not None:
+                        result.cleaned += 1
+                        result.cleaned_from_cache += from_cache
                     result.counts.add(book)
                     bar.update(1)
                     bar.set_postfix_str(f"{result.counts.bytes_downloaded / 1e6:.1f} MB")
@@ -146,3 +171,21 @@ class Build:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             bar.close()
+
+
+def write_audit(corpus_dir: Path, books: list[Book]) -> Path:
+    """``CORPUS/cleaning.jsonl``: what the cleaner cut from each book and why, written atomically."""
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    path = corpus_dir / "cleaning.jsonl"
+    temp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        with open(temp, "w", encoding="utf-8") as out:
+            for book in sorted(books, key=lambda b: b.id):
+                if book.clean_audit is not None:
+                    record = {"id": book.id, "title": book.title, "text_url": book.text_url,
+                              "raw_sha256": book.raw_sha256, **book.clean_audit}
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return path

@@ -469,7 +469,8 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
     spans: list[_Span] = []
     # Bottom zone: the last lines of the body, but never its first half (short stories are short).
     bottom_from = max(lines.back(max(start, end - 1), BOTTOM_ZONE_LINES, start), start + (end - start) // 2)
-    bottom_from = lines.start_of(bottom_from)
+    boundary = BLANK_LINE_RE.search(text, max(start, bottom_from - 1), end)  # zones begin with a paragraph
+    bottom_from = lines.skip_blank_lines(boundary.end() - 1, end) if boundary else end
     top_end = lines.forward(start, TOP_ZONE_LINES, end)
     top = _paragraphs(text, start, top_end)[:TOP_ZONE_PARAGRAPHS]
     bottom = _paragraphs(text, bottom_from, end)[-40:]

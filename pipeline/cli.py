@@ -215,6 +215,11 @@ def print_summary(result: BuildResult) -> None:
     print(f"  failed        {counts[FAILED]:>5}")
     for book in result.failed:
         print(f"      #{book.id}  {book.reason}")
+    print(f"  cleaned       {result.cleaned:>5}  ({result.cleaned_from_cache} unchanged, from the clean cache)")
+    for book in result.flagged:
+        print(f"      #{book.id}  flagged: {'; '.join(book.clean_audit['flags'])}")
+    if result.audit_path:
+        print(f"  cleaning audit: {result.audit_path}")
     if result.metadata_notes:
         ids = ", ".join(f"#{i}" for i in sorted(result.metadata_notes))
         print(f"  without RDF metadata (kept, listing data used): {ids}")

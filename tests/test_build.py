@@ -165,3 +165,45 @@ def test_a_negative_delay_is_refused(make_config):
     config.http.delay = -1
     with pytest.raises(ConfigError, match="--delay"):
         Build(config, progress=False)
+
+
+# -- the cleaning stage --------------------------------------------------------------------------------
+
+def test_fetched_books_are_cleaned_and_audited_beside_the_corpus(site, make_config, tmp_path):
+    import json
+
+    result = Build(make_config(), progress=False).run()
+    books = by_id(result)
+    latin = books[102].clean_path.read_text(encoding="utf-8")
+    assert latin.startswith("VOYAGE TO THE ICE MOON") and "crème brûlée" in latin
+    assert "Gutenberg" not in latin and "Produced by" not in latin
+    assert books[102].encoding == "iso-8859-1" and books[104].encoding == "utf-8-sig"
+    assert result.cleaned == len(FETCHABLE) and result.cleaned_from_cache == 0
+    records = [json.loads(line) for line in (tmp_path / "corpora" / "science-fiction" / "cleaning.jsonl").open()]
+    assert [r["id"] for r in records] == sorted(FETCHABLE)
+    rules = {c["rule"] for r in records for c in r["cuts"]}
+    assert {"header", "footer", "credits"} <= rules
+
+
+def test_a_rerun_recleans_only_changed_books(site, make_config):
+    Build(make_config(), progress=False).run()
+    site.books[101].text = site.books[101].text.replace(b"THE END", b"THE VERY END")
+    site.render()
+    result = Build(make_config(), progress=False).run()
+    assert result.cleaned_from_cache == len(FETCHABLE) - 1
+    assert "THE VERY END" in by_id(result)[101].clean_path.read_text(encoding="utf-8")
+
+
+def test_a_new_cleaner_version_recleans_everything(site, make_config, monkeypatch):
+    Build(make_config(), progress=False).run()
+    monkeypatch.setattr("pipeline.cleaned.CLEANER_VERSION", 10_000)
+    result = Build(make_config(), progress=False).run()
+    assert result.cleaned == len(FETCHABLE) and result.cleaned_from_cache == 0
+
+
+def test_a_book_that_cleans_to_nothing_is_skipped_with_the_reason(site, make_config):
+    site.books[108].text = (b"The Project Gutenberg EBook of Nothing\n\n*** START OF THIS PROJECT GUTENBERG EBOOK"
+                            b" NOTHING ***\n\n\n*** END OF THIS PROJECT GUTENBERG EBOOK NOTHING ***\n")
+    site.render()
+    book = by_id(Build(make_config(), progress=False).run())[108]
+    assert book.status == SKIPPED and book.reason == "empty after cleaning"

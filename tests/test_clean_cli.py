@@ -1,0 +1,83 @@
+"""``python -m pipeline clean``: its stable command forms, per-file errors and --explain."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from gutenberg_formats import BODY, era_1990s, era_2010
+
+from pipeline.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_files_are_cleaned_into_outdir_under_their_own_names(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    one = tmp_path / "in" / "pg90001.txt"
+    two = tmp_path / "in" / "lantern-latin1.txt"
+    one.write_bytes(era_2010().encode())
+    two.write_bytes(era_1990s(body=BODY.replace("Tamsin", "Tamsín")).replace("\n", "\r\n").encode("latin-1"))
+    assert main(["clean", str(one), str(two), "-o", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "pg90001.txt").read_text(encoding="utf-8") == BODY
+    assert (tmp_path / "out" / "lantern-latin1.txt").read_text(encoding="utf-8") == BODY.replace("Tamsin", "Tamsín")
+    err = capsys.readouterr().err
+    assert "pg90001.txt: ascii, 3 cuts" in err and "lantern-latin1.txt: cp1252" in err
+
+
+def test_dash_reads_stdin_and_writes_stdout():
+    result = subprocess.run([sys.executable, "-m", "pipeline", "clean", "-"], input=era_2010().encode(),
+                            capture_output=True, cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert result.returncode == 0
+    assert result.stdout.decode() == BODY
+
+
+def test_bad_inputs_get_one_line_each_and_the_rest_are_cleaned(tmp_path, capsys):
+    good = tmp_path / "good.txt"
+    good.write_bytes(era_2010().encode())
+    binary = tmp_path / "cover.jpg"
+    binary.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" * 50)
+    unreadable = tmp_path / "locked.txt"
+    unreadable.write_bytes(b"x")
+    unreadable.chmod(0)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    code = main(["clean", str(folder), str(binary), str(tmp_path / "missing.txt"), str(good), str(unreadable),
+                 "-o", str(tmp_path / "out"), "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert (tmp_path / "out" / "good.txt").read_text(encoding="utf-8") == BODY
+    assert any("is a directory" in line for line in err)
+    assert any("looks binary" in line for line in err)
+    assert any("missing.txt: No such file" in line for line in err)
+    if os.geteuid() != 0:  # root reads anything
+        assert any("locked.txt: Permission denied" in line for line in err)
+    assert all(line.startswith("error: ") for line in err)
+
+
+def test_several_files_without_an_outdir_is_a_usage_error(tmp_path, capsys):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("x")
+    b.write_text("y")
+    assert main(["clean", str(a), str(b)]) == 2
+    assert "need -o OUTDIR" in capsys.readouterr().err
+
+
+def test_explain_prints_each_cut_with_its_rule(tmp_path, capsys):
+    book = tmp_path / "pg90001.txt"
+    book.write_bytes(era_2010().encode())
+    assert main(["clean", str(book), "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("pg90001.txt (ascii): 3 cuts")
+    for rule in ("header", "credits", "footer"):
+        assert f"\n{rule} " in out
+    assert "- " in out and "Produced by Ines Varga" in out
+
+
+def test_options_reach_the_cleaner(tmp_path, capsys):
+    book = tmp_path / "b.txt"
+    book.write_bytes(era_2010(body="A TALE\n\n[Illustration: a comet]\n\nShe was _very_ tired.\n").encode())
+    assert main(["clean", str(book), "--remove-illustrations", "--remove-underscores", "-q"]) == 0
+    assert capsys.readouterr().out == "A TALE\n\nShe was very tired.\n"
