@@ -43,8 +43,9 @@ FOOTER_RE = re.compile(
     r"^[ \t]*(?:"
     r"\*{3}[ \t]*END\s+OF\s+(?:THE\s+|THIS\s+)?(?:COPYRIGHTED\s+)?PROJECT\s+GUTENBERG"
     r"|End\s+of\s+(?:the\s+|this\s+)?Project\s+Gutenberg(?:['’]s|\b)"
-    r"|Ende\s+dieses\s+Proje[ck]t(?:es)?\s+Gutenberg"
-    r"|Fin\s+del?\s+(?:Proyecto|Project|Projet)\s+Gutenberg"
+    r"|End\s+of\s+(?:this|the)\s+E-?text\b"
+    r"|Ende\s+(?:dieses|des)\s+Proje[ck]t(?:es)?\s+Gutenberg|Ende\s+dieses\s+E-?textes\b"
+    r"|Fin\s+d(?:u|e|el)\s+(?:Proyecto|Project|Projet)\s+Gutenberg"
     r"|Einde\s+van\s+(?:het\s+)?(?:Project\s+Gutenberg|dit\s+Project)"
     r"|\*{0,3}[ \t]*START:?[ \t]*FULL\s+LICENSE"
     r"|\*{3,}[ \t]*START\*\*THE\s+SMALL\s+PRINT"
@@ -87,7 +88,7 @@ DIGITAL_RE = re.compile(
     r"|caract[èe]res\s+sp[ée]ciaux|Sonderzeichen|https?://|\bwww[.:]|@[\w-]+\.(?:com|org|net|edu|fr|de|it|nl)\b",
     re.IGNORECASE)
 """Words and addresses no public-domain author printed: a paragraph near either end that has them is the producer's."""
-RULE_LINE_RE = re.compile(r"^[ \t]*(?:[-=_*~<>+#][ \t]*){8,}$", re.MULTILINE)
+RULE_LINE_RE = re.compile(r"^[ \t]*(?:[-=_*~<>+#─━═—][ \t]*){8,}$", re.MULTILINE)
 
 # -- transcriber's notes ---------------------------------------------------------------------------
 
@@ -102,8 +103,9 @@ NOTE_WORDS = (
     r"|Notas?\s+d[aeo]\s+transcri[çc][ãa]o|Noot\s+van\s+de\s+transcribent|Opmerkingen\s+van\s+de\s+transcribent"
     r"|Note\s+Project\s+Gutenberg|Project\s+Gutenberg\s+(?:note|editor)")
 NOTE_WORDS_RE = re.compile(NOTE_WORDS, re.IGNORECASE)
-BRACKET_NOTE_RE = re.compile(rf"\[[ \t]*(?:Footnote[ \t]*\w*[ \t]*:[ \t]*|\d+[ \t]*\][ \t]*)?(?:{NOTE_WORDS})",
-                             re.IGNORECASE)
+BRACKET_NOTE_RE = re.compile(
+    rf"\[[ \t]*(?:Footnote[ \t]*\w*[ \t]*:[ \t]*|\d+[ \t]*\][ \t]*)?(?:{NOTE_WORDS}|\*{{0,2}}[ \t]*TN[ \t]*:)",
+    re.IGNORECASE)
 HEADED_NOTE_RE = re.compile(
     rf"^[ \t]*(?:[*#=~_-]+[ \t]*)?(?:\[\d+\][ \t]*)?(?:{NOTE_WORDS})[^\n]*$", re.IGNORECASE | re.MULTILINE)
 BOX_EDGE_RE = re.compile(r"^([ \t]*)\+-{3,}\+[ \t]*$", re.MULTILINE)
@@ -213,6 +215,9 @@ class _Lines:
     def back(self, offset: int, count: int, floor: int = 0) -> int:
         """The start of the line ``count`` lines above the one holding ``offset``."""
         position = self.start_of(offset)
+        window = self.text[max(floor, position - 160 * count):position]
+        if window.count("\n") > count:  # the usual case, done in C: split the window instead of looping
+            return position - sum(len(row) + 1 for row in window.split("\n")[-count - 1:-1])
         for _ in range(count):
             if position <= floor:
                 return floor
@@ -220,6 +225,9 @@ class _Lines:
         return max(position, floor)
 
     def forward(self, offset: int, count: int, ceiling: int) -> int:
+        window = self.text[offset:min(ceiling, offset + 160 * count)]
+        if window.count("\n") > count:
+            return offset + sum(len(row) + 1 for row in window.split("\n", count)[:count])
         position = offset
         for _ in range(count):
             if position >= ceiling:
@@ -365,18 +373,29 @@ def _header_end(text: str, lines: _Lines, spans: list[_Span], result: CleanResul
     return 0
 
 
-FOOTER_NEEDLES = ("gutenberg", "full license", "the small print")  # "Projekt Gutenberg" too
+FOOTER_NEEDLES = ("gutenberg", "etext")
+"""Every footer line names Gutenberg or an etext, or sits just above a line that does ("START: FULL LICENSE")."""
 
 
 def _first_line_match(lines: _Lines, pattern: re.Pattern, needles: tuple[str, ...], start: int,
-                      end: int) -> int | None:
-    """The start of the first line from ``start`` on that ``pattern`` matches, looking only where a needle is."""
-    for hit in lines.iter_hits(needles, start, end):
+                      end: int, *, lazy: bool = True) -> int | None:
+    """The start of the first line from ``start`` on that ``pattern`` matches, looking only near a needle.
+
+    The needle's own line is tried, and the two non-blank lines above it: a marker may wrap, and a
+    licence's opening line may not name Gutenberg while the next one does.
+    """
+    hits = lines.iter_hits(needles, start, end) if lazy else lines.hits(needles, start, end)
+    for hit in hits:
         line_start = max(start, lines.start_of(hit))
-        # a marker may wrap: try its own line and the one before
-        for candidate in (line_start, max(start, lines.start_of(max(0, line_start - 1)))):
+        candidates = [line_start]
+        probe = line_start
+        while len(candidates) < 3 and probe > start:
+            probe = max(start, lines.start_of(probe - 1))
+            if lines.text[probe:line_start].strip():
+                candidates.append(probe)
+        for candidate in sorted(candidates):
             match = pattern.match(lines.text, candidate)
-            if match and match.end() > hit:
+            if match and (candidate < line_start or match.end() > hit):
                 return candidate
     return None
 
@@ -429,7 +448,7 @@ def _continues_field(text: str, position: int, lines: _Lines) -> bool:
 
 
 def _footer_start(text: str, lines: _Lines, body_start: int, spans: list[_Span], result: CleanResult) -> int:
-    start = _first_line_match(lines, FOOTER_RE, FOOTER_NEEDLES, body_start, len(text))
+    start = _first_line_match(lines, FOOTER_RE, FOOTER_NEEDLES, body_start, len(text), lazy=False)
     if start is None:
         result.flags.append("no Gutenberg footer found: kept to the last line")
         return len(text)
@@ -454,7 +473,7 @@ def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(s + len(text[s:e]) - len(text[s:e].lstrip("\n")), e) for s, e in out]
 
 
-NOTE_NEEDLES = ("transcri", "transkri", "trascri", "redactor", "producer", "production note", "gutenberg")
+NOTE_NEEDLES = ("transcri", "transkri", "trascri", "redactor", "produc", "gutenberg", "tn:")
 PRODUCER_NEEDLES = (
     "proofread", "pgdp", "gutenberg", "manuzio", "liberliber", "etext", "e-text", "ebook", "e-book", "page images",
     "page scans", "image files", "internet archive", "hathitrust", "google books", "scans", "unicode", "ascii",
@@ -479,7 +498,7 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
     for hit in note_hits:
         if _inside(spans, hit):
             continue
-        bracket = text.rfind("[", max(lines.start_of(hit), hit - 40), hit)
+        bracket = text.rfind("[", max(lines.start_of(hit), hit - 40), hit + 1)
         if bracket != -1 and BRACKET_NOTE_RE.match(text, bracket) and BRACKET_NOTE_RE.match(text, bracket).end() > hit:
             spans.append(_bracket_span(text, lines, bracket, end, "transcriber-note"))
 
@@ -704,7 +723,7 @@ def _first_words(text: str, limit: int = 60) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-SEPARATOR_CHARS = " \t*_=~#.-"
+SEPARATOR_CHARS = " \t*_=~#.-─━═—"
 
 
 def _tidy(body: str) -> str:

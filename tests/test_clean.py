@@ -62,6 +62,8 @@ def test_a_start_marker_wrapped_over_two_lines_or_indented():
     "      End of the Project Gutenberg EBook of The Lantern of Kepler Station",
     "Ende dieses Projekt Gutenberg Etextes \"Die Laterne\" von Miriam Oduya",
     "End of this Project Gutenberg Etext of The Lantern",
+    "End of this Etext of The Lantern of Kepler Station",
+    "Ende des Projekt Gutenberg Etextes \"Die Laterne\"",
 ])
 def test_footer_lines_of_every_shape(end_line):
     assert_is_body(clean((header_2010() + BODY + footer_2010(end_line=end_line)).encode("utf-8")))
@@ -95,6 +97,10 @@ def test_a_poem_in_a_full_header_and_footer_comes_out_as_the_poem():
     "Charles Franks and the Online Distributed Proofreading Team.",
     "Note: Project Gutenberg also has an HTML version of this\n      file which includes the original illustrations.",
     "Produced by Ines Varga. HTML version by Al Haines.",
+    "Transcribed from the 1931 Orbit House edition by Ines Varga, email\niv@example.org",
+    "Note: Images of the original pages are available through Internet\nArchive. See "
+    "https://archive.org/details/lanternkepler00odu",
+    "Illustrated HTML file produced by Ines Varga.",
 ])
 def test_production_credits_of_every_shape_are_cut(credits):
     result = clean(era_2010(credits=credits + "\n").encode())
@@ -133,6 +139,17 @@ def test_a_bracketed_note_inside_a_line_is_cut_and_the_line_kept():
     result = clean(era_2010(body=body).encode())
     assert "Tamsin asked\non the morning" in result.text
     assert "inquired" not in result.text
+
+
+def test_a_bracketed_tn_note_inside_a_line_is_cut():
+    body = BODY.replace("wick. Tamsin", "wick.[TN: 'week' in the original] Tamsin")
+    assert clean(era_2010(body=body).encode()).text == BODY
+
+
+def test_notes_set_off_by_a_unicode_rule_at_the_end_are_cut_with_the_rule():
+    notes = ("\n\n\n────────────────────────────────────────\n\nTranscriber’s Notes\n\n"
+             "Italic text is denoted by _underscores_.\n\nPunctuation has been standardised.\n")
+    assert clean(era_2010(body=BODY + notes).encode("utf-8")).text == BODY
 
 
 def test_a_list_of_corrected_typos_at_the_end_is_cut_to_the_footer():
