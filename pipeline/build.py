@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from .config import BuildConfig, HttpConfig, default_delay
 from .download import TextSource, download_text
 from .errors import FetchError, Interrupted, SourceError
 from .fetcher import Fetcher
+from .files import write_atomically
 from .http_client import PoliteClient
 from .metadata import add_metadata, text_only
 from .shelves import Shelf, fetch_shelf_index, read_shelf, resolve_shelf
@@ -177,15 +177,7 @@ def write_audit(corpus_dir: Path, books: list[Book]) -> Path:
     """``CORPUS/cleaning.jsonl``: what the cleaner cut from each book and why, written atomically."""
     corpus_dir.mkdir(parents=True, exist_ok=True)
     path = corpus_dir / "cleaning.jsonl"
-    temp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        with open(temp, "w", encoding="utf-8") as out:
-            for book in sorted(books, key=lambda b: b.id):
-                if book.clean_audit is not None:
-                    record = {"id": book.id, "title": book.title, "text_url": book.text_url,
-                              "raw_sha256": book.raw_sha256, **book.clean_audit}
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+    records = [{"id": book.id, "title": book.title, "text_url": book.text_url, "raw_sha256": book.raw_sha256,
+                **book.clean_audit} for book in sorted(books, key=lambda b: b.id) if book.clean_audit is not None]
+    write_atomically(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8"))
     return path

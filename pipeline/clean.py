@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import os
 import re
+import sys
 from dataclasses import dataclass, field
 
 from .decode import decode
@@ -677,29 +679,21 @@ def _bracket_blocks(text: str, lines: _Lines, start: int, end: int, pattern: re.
 
 
 def _paragraph_around(text: str, lines: _Lines, offset: int, floor: int, ceiling: int) -> tuple[int, int]:
-    before = [m.end() for m in BLANK_LINE_RE.finditer(text, max(floor, offset - 3000), offset)]
-    p_start = before[-1] - 1 if before else lines.start_of(max(floor, offset - 3000) if not before else offset)
-    if not before:
-        p_start = max(floor, lines.start_of(offset))
-        probe = p_start
-        while probe > floor:
-            prev_start = lines.start_of(probe - 1)
-            if not text[prev_start:probe].strip():
-                break
-            p_start = probe = prev_start
-    p_start = max(p_start, floor)
-    while p_start < ceiling and text[p_start] == "\n":
-        p_start += 1
+    """The paragraph (between blank lines) that holds ``offset``, kept within the body."""
+    p_start = lines.start_of(offset)
+    while p_start > floor:
+        previous = lines.start_of(p_start - 1)
+        if not text[previous:p_start].strip():
+            break
+        p_start = previous
     after = BLANK_LINE_RE.search(text, offset, ceiling)
-    p_end = after.start() + 1 if after else ceiling
-    return p_start, p_end
+    return max(p_start, floor), after.start() + 1 if after else ceiling
 
 
 def _block(text: str, lines: _Lines, start: int, end: int, limit: int, rule: str, detail: str = "") -> _Span:
     """A line-aligned block, with the blank lines after it, so no hole is left in the text."""
     start = lines.start_of(start)
-    end = lines.skip_blank_lines(end if end >= limit else lines.start_of(end) if end and text[end - 1] != "\n"
-                                 else end, limit)
+    end = lines.skip_blank_lines(min(end, limit), limit)
     return _Span(start, max(start, end), rule, detail)
 
 
@@ -766,9 +760,6 @@ class CleanInputError(ValueError):
 
 
 def read_input(path: str) -> bytes:
-    import os
-    import sys
-
     if path == "-":
         return sys.stdin.buffer.read()
     if os.path.isdir(path):

@@ -7,12 +7,12 @@ books whose bytes changed, or all of them when the cleaner's rules change (``CLE
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 
 from .book import Book
 from .clean import CLEANER_VERSION, CleanOptions, clean
+from .files import write_atomically
 
 
 class CleanCache:
@@ -45,8 +45,8 @@ class CleanCache:
         result = clean(book.raw_path.read_bytes(), self.options)
         record = result.to_record()
         text_path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(text_path, result.text.encode("utf-8"))
-        _write_atomically(audit_path, json.dumps(record, ensure_ascii=False).encode("utf-8"))
+        write_atomically(text_path, result.text.encode("utf-8"))
+        write_atomically(audit_path, json.dumps(record, ensure_ascii=False).encode("utf-8"))
         self._attach(book, text_path, record)
         return False
 
@@ -57,11 +57,3 @@ class CleanCache:
         book.encoding = record["encoding"]
         book.clean_audit = record
 
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        temp.write_bytes(data)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)

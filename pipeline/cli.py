@@ -20,6 +20,7 @@ from .clean import CleanInputError, CleanOptions, clean, explain, read_input
 from .config import BASE_URL_ENV, DEFAULT_BASE_URL, BuildConfig, HttpConfig
 from .decode import decode
 from .errors import ConfigError, PipelineError
+from .files import write_atomically
 from .shelves import search_shelves
 
 EXIT_CODES = """exit codes:
@@ -186,15 +187,6 @@ def run_clean(args: argparse.Namespace, stop: threading.Event) -> int:
             print(f"{name}: {result.encoding}, {len(result.cuts)} cuts, {len(result.text):,} characters kept{flags}",
                   file=sys.stderr)
     return 1 if failed else 0
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temp.write_bytes(data)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def print_summary(result: BuildResult) -> None:
