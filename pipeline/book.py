@@ -12,7 +12,6 @@ DOWNLOADED = "downloaded"
 NOT_MODIFIED = "not_modified"
 SKIPPED = "skipped"
 FAILED = "failed"
-STATUSES = (DOWNLOADED, NOT_MODIFIED, SKIPPED, FAILED)
 
 
 @dataclass
