@@ -138,6 +138,12 @@ class Build:
         except OSError as exc:  # a full disk or a permission problem, reported on the book
             book.fail(f"cannot write the cache: {exc}")
             return note, False
+        except (Interrupted, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # one odd book must not stop a nightly run: it fails alone, with the cause
+            log.debug("book %s", book.id, exc_info=True)
+            book.fail(f"unexpected {type(exc).__name__}: {exc} (rerun with -v for the traceback)")
+            return note, False
         if book.clean_chars == 0:
             book.skip("empty after cleaning")
         return note, from_cache

@@ -86,8 +86,8 @@ COPYRIGHT_RESEARCH_RE = re.compile(
 
 DIGITAL_RE = re.compile(
     r"\bUnicode\b|\bASCII\b|\bUTF-?8\b|\bLatin-1\b|ISO-8859|hexadecimal|\bLaTeX\b|\bHTML\b|\bOCR\b"
-    r"|\be-?texts?\b|\betexts?\b|\be-?books?\b|special\s+characters|caratteri\s+speciali"
-    r"|caract[èe]res\s+sp[ée]ciaux|Sonderzeichen|https?://|\bwww[.:]|@[\w-]+\.(?:com|org|net|edu|fr|de|it|nl)\b",
+    r"|\be-?texts?\b|\betexts?\b|\be-?books?\b"
+    r"|https?://|\bwww[.:]|@[\w-]+\.(?:com|org|net|edu|fr|de|it|nl)\b",
     re.IGNORECASE)
 """Words and addresses no public-domain author printed: a paragraph near either end that has them is the producer's."""
 RULE_LINE_RE = re.compile(r"^[ \t]*(?:[-=_*~<>+#─━═—][ \t]*){8,}$", re.MULTILINE)
@@ -118,11 +118,23 @@ NOTE_VOCABULARY_RE = re.compile(
     r"|page\s+\d|\bp\.\s*\d|\.png\b|e-?text|e-?book|Project\s+Gutenberg|HTML|copyright|footnotes?\s+(?:have|were)"
     r"|moved|missing|printer|errors?\b|fixed|restored|replaced|coquille|corrig",
     re.IGNORECASE)
+TRANSCRIPTION_RE = re.compile(
+    r"transcri|typo|misprint|printer['’]?s?\s+errors?|\bchanged\s+(?:to|from)\b|Druckfehler|hyphenat|inconsisten"
+    r"|standardi[sz]ed|normali[sz]ed|silently|without\s+note|have\s+been\s+(?:corrected|retained|preserved|fixed)"
+    r"|(?:was|were)\s+(?:corrected|retained|preserved|fixed)|as\s+in\s+the\s+original|in\s+the\s+original\s+(?:book|text)"
+    r"|original\s+(?:read|reads|has|had|spelling|book|text|edition|magazine|publication)|\.png\b|\bLeft\s+in\b"
+    r"|e-?text|Project\s+Gutenberg|\bHTML\b|errat|coquille|corrig",
+    re.IGNORECASE)
+"""Words of transcription itself, narrower than NOTE_VOCABULARY_RE: what may extend a note over author text."""
+SPECIAL_CHARACTERS_RE = re.compile(
+    r"[ \t]*(?:TABLE\s+OF\s+SPECIAL\s+CHARACTERS|TAVOLA\s+DEI\s+CARATTERI\s+SPECIALI"
+    r"|TABLE\s+DES\s+CARACT[ÈE]RES\s+SP[ÉE]CIAUX|SONDERZEICHEN)[ \t]*$", re.IGNORECASE | re.MULTILINE)
 CORRECTIONS_INTRO_RE = re.compile(
-    r"the\s+following\s+(?:changes|corrections|errors|typos|typographical|misprints|words)|have\s+been\s+corrected"
-    r"|typographical\s+errors|changed\s+to\s+the\s+latter|LIST\s+OF\s+FIXED|^\s*PAGE\s+LINE\s+ORIGINAL",
+    r"the\s+following\s+(?:changes|corrections|typographical\s+errors|typos|misprints)\s+(?:have\s+been|were)"
+    r"|(?:typographical|printer['’]?s)\s+errors\s+(?:have\s+been|were)\s+corrected|changed\s+to\s+the\s+latter"
+    r"|LIST\s+OF\s+FIXED|^\s*PAGE\s+LINE\s+ORIGINAL",
     re.IGNORECASE | re.MULTILINE)
-NOTES_HEADING_RE = re.compile(r"^[ \t]*[*#=~_-]*[ \t]*(?:Notes|NOTES|Thinkos)[ \t]*:?[ \t]*$", re.MULTILINE)
+NOTES_HEADING_RE = re.compile(r"^[ \t]*([*#=~_-]*)[ \t]*(?:Notes|NOTES|Thinkos)[ \t]*:?[ \t]*$", re.MULTILINE)
 
 # -- optional transforms ---------------------------------------------------------------------------
 
@@ -542,10 +554,17 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
         if prefix and "\n" not in paragraph.strip():
             spans.append(_Span(prefix.start(1) + p_start, prefix.end(1) + p_start, "title-prefix", prefix.group(1)))
             continue
+        in_bottom = p_start >= bottom_from
+        if in_bottom and SPECIAL_CHARACTERS_RE.match(paragraph):
+            spans.append(_block(text, lines, p_start, end, end, "credits", _first_words(paragraph)))
+            continue
         producer = marked and DIGITAL_RE.search(paragraph)
-        if credit or producer or (marked and PRODUCTION_MARK_RE.search(paragraph)):
-            # Near the end, a producer's paragraph starts an appendix of theirs: character tables, notes.
-            to_end = p_start >= bottom_from and (producer or not credit)
+        production = marked and PRODUCTION_MARK_RE.search(paragraph)
+        if in_bottom and credit and not (producer or production):
+            continue  # near the end, a "Transcribed from..." may be the author's: only with a producer's mark
+        if credit or producer or production:
+            # Near the end, the producer's paragraphs run to the footer when nothing but notes follows.
+            to_end = in_bottom and _rest_is_notes(text, lines, p_end, end)
             spans.append(_block(text, lines, p_start, end if to_end else p_end, end, "credits",
                                 _first_words(paragraph)))
 
@@ -566,14 +585,19 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
 
     for match in NOTES_HEADING_RE.finditer(text, bottom_from, end):
         following = _paragraphs(text, lines.end_of(match.start()), end)[:1]
-        if following and not _inside(spans, match.start()) and NOTE_VOCABULARY_RE.search(
-                text, following[0][0], following[0][1]):
+        # An author's endnotes have a plain heading; a producer's, decorated ("******* Notes:"), may speak
+        # more freely, but a plain one must talk of transcription at once.
+        vocabulary = NOTE_VOCABULARY_RE if match.group(1) else TRANSCRIPTION_RE
+        if following and not _inside(spans, match.start()) and vocabulary.search(
+                text, following[0][0], following[0][1]) and _rest_is_notes(text, lines, following[0][0], end):
             spans.append(_block(text, lines, match.start(), end, end, "transcriber-note", "notes at the end"))
 
     for match in CORRECTIONS_INTRO_RE.finditer(text, bottom_from, end):
         if _inside(spans, match.start()):
             continue
-        p_start, _ = _paragraph_around(text, lines, match.start(), start, end)
+        p_start, p_end = _paragraph_around(text, lines, match.start(), start, end)
+        if not _rest_is_notes(text, lines, p_end, end, lists=True):
+            continue
         p_start = _include_notes_heading(text, lines, p_start, start)
         spans.append(_block(text, lines, p_start, end, end, "transcriber-note", "corrections list"))
     return spans
@@ -618,8 +642,9 @@ def _ruled_note(text: str, lines: _Lines, heading: int, floor: int, ceiling: int
 
 
 def _headed_note_end(text: str, lines: _Lines, heading: int, end: int, bottom_from: int) -> int:
-    """A headed note takes its paragraph and the note-like paragraphs after it; at the bottom, all the rest."""
-    if heading >= bottom_from:
+    """A headed note takes its paragraph and the note-like paragraphs after it; at the bottom, all the rest
+    when nothing but notes follows."""
+    if heading >= bottom_from and _rest_is_notes(text, lines, lines.end_of(heading), end, lists=True):
         return end
     paragraphs = _paragraphs(text, lines.start_of(heading), end)
     if not paragraphs:
@@ -633,11 +658,35 @@ def _headed_note_end(text: str, lines: _Lines, heading: int, end: int, bottom_fr
         if index == 1 and first_is_heading_only:
             note_end = p_end  # a heading alone on its paragraph: the next paragraph is the note
             continue
-        if len(paragraph) < 600 and NOTE_VOCABULARY_RE.search(paragraph) and not _looks_like_title(paragraph):
+        if len(paragraph) < 600 and TRANSCRIPTION_RE.search(paragraph) and not _looks_like_title(paragraph):
             note_end = p_end
         else:
             break
     return note_end
+
+
+LIST_ROW_RE = re.compile(r"^[ \t]*(?:[-*•>]|\d+[.):]|p(?:age|\.)?\s*\d+|\[?[SP]\.\s*\d+|\w+\s*(?:→|->|=))",
+                         re.IGNORECASE)
+
+
+def _rest_is_notes(text: str, lines: _Lines, start: int, end: int, *, lists: bool = False) -> bool:
+    """Whether what follows, to the body's end, reads as notes: most paragraphs speak of transcription
+    (or, with ``lists``, are rows of a list or table), and none is long prose."""
+    paragraphs = _paragraphs(text, start, end)
+    if not paragraphs:
+        return True
+    if len(paragraphs) > 120:
+        return False
+    notes = 0
+    for p_start, p_end in paragraphs:
+        paragraph = text[p_start:p_end]
+        if NOTE_VOCABULARY_RE.search(paragraph) or RULE_LINE_RE.search(paragraph) or (
+                lists and sum(bool(LIST_ROW_RE.match(row)) for row in paragraph.splitlines()) * 2
+                >= len(paragraph.splitlines())):
+            notes += 1
+        elif len(paragraph) > 600:
+            return False
+    return notes * 2 >= len(paragraphs)
 
 
 def _looks_like_title(paragraph: str) -> bool:
@@ -776,7 +825,9 @@ def read_input(path: str) -> bytes:
 
 def looks_binary(raw: bytes) -> bool:
     head = raw[:8192]
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text: its NULs are half of every character
+        return False
+    if b"\x00" in head:
         return True
     controls = sum(1 for b in head if b < 9 or 13 < b < 32)
     return bool(head) and controls / len(head) > 0.05

@@ -17,7 +17,7 @@ from . import __version__
 from .book import DOWNLOADED, FAILED, NOT_MODIFIED, SKIPPED
 from .build import Build, BuildResult, list_shelves, open_fetcher
 from .clean import CleanInputError, CleanOptions, clean, explain, read_input
-from .config import BASE_URL_ENV, DEFAULT_BASE_URL, BuildConfig, HttpConfig
+from .config import BASE_URL_ENV, DEFAULT_BASE_URL, BuildConfig, HttpConfig, check_directory, check_url
 from .decode import decode
 from .errors import ConfigError, PipelineError
 from .files import write_atomically
@@ -141,10 +141,10 @@ def run_build(args: argparse.Namespace, stop: threading.Event) -> int:
 def run_shelves(args: argparse.Namespace, stop: threading.Event) -> int:
     http = http_config(args)
     http.validate()
-    from .config import check_url
-
     check_url(args.base_url, "--base-url")
-    fetcher = open_fetcher(args.base_url, args.cache_dir or args.out / ".cache", http, stop=stop)
+    cache_dir = args.cache_dir or args.out / ".cache"
+    check_directory(cache_dir, "--cache-dir")
+    fetcher = open_fetcher(args.base_url, cache_dir, http, stop=stop)
     shelves = search_shelves(list_shelves(fetcher, args.base_url), args.search)
     if not shelves:
         raise ConfigError(f"no shelf name contains {args.search!r}; try a shorter word")
@@ -162,9 +162,13 @@ def run_clean(args: argparse.Namespace, stop: threading.Event) -> int:
         raise ConfigError("several files need -o OUTDIR (each is written there under its own name)")
     if "-" in args.files and len(args.files) > 1:
         raise ConfigError("'-' (stdin) cannot be mixed with files")
+    names = [Path(path).name for path in args.files if path != "-"]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if args.output is not None and twice:
+        raise ConfigError(f"several inputs are named {', '.join(twice)}: each would overwrite the other in "
+                          f"{args.output}; clean them into different OUTDIRs")
     if args.output is not None:
-        if args.output.exists() and not args.output.is_dir():
-            raise ConfigError(f"-o {args.output} is a file; give a directory")
+        check_directory(args.output, "-o")
         args.output.mkdir(parents=True, exist_ok=True)
     failed = 0
     for path in args.files:
@@ -179,7 +183,12 @@ def run_clean(args: argparse.Namespace, stop: threading.Event) -> int:
         if args.explain:
             sys.stdout.write(explain(decode(raw).text, result, name=name, context=args.context))
         if args.output is not None and path != "-":
-            write_atomically(args.output / name, result.text.encode("utf-8"))
+            try:
+                write_atomically(args.output / name, result.text.encode("utf-8"))
+            except OSError as exc:
+                print(f"error: cannot write {args.output / name}: {exc.strerror or exc}", file=sys.stderr)
+                failed += 1
+                continue
         elif not args.explain:
             sys.stdout.write(result.text)
         if not args.quiet and not args.explain:

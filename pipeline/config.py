@@ -119,8 +119,8 @@ class BuildConfig:
                                   f"give a mirror directory or an http(s) URL")
         if self.jobs < 1:
             raise ConfigError(f"--jobs must be 1 or more, not {self.jobs}")
-        if self.out.exists() and not self.out.is_dir():
-            raise ConfigError(f"--out {self.out} is a file; give a directory for the corpora")
+        check_directory(self.out, "--out")
+        check_directory(self.resolved_cache_dir, "--cache-dir")
         self.http.validate()
 
     def hosts(self) -> set[str]:
@@ -139,6 +139,17 @@ class BuildConfig:
         if self.mirror_is_url and self.http.delay is None:
             delays.setdefault(urlsplit(self.mirror).netloc.lower(), 0.0)
         return delays
+
+
+def check_directory(path: Path, option: str) -> None:
+    """A directory the run will create or write into: no file may stand in its place or above it."""
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise ConfigError(f"{option} {path}: {part} is a file; give a directory")
+            if not os.access(part, os.W_OK):
+                raise ConfigError(f"{option} {path}: {part} is not writable; give a directory you can write to")
+            return
 
 
 def check_url(url: str, option: str) -> None:

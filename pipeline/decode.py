@@ -29,6 +29,17 @@ def _latin1_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
 codecs.register_error("pipeline-latin1-fallback", _latin1_fallback)
 
 
+def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Inside UTF-8, a stray 8-bit byte is read as cp1252 (Latin-1 where cp1252 has no character)."""
+    bad = error.object[error.start:error.start + 1]
+    return bad.decode("cp1252", "pipeline-latin1-fallback"), error.start + 1
+
+
+codecs.register_error("pipeline-cp1252-fallback", _cp1252_fallback)
+MOSTLY_UTF8 = 0.99
+"""Share of non-ASCII bytes that must form valid UTF-8 for a file to be read as UTF-8 with stray bytes."""
+
+
 @dataclass(frozen=True)
 class Decoded:
     text: str
@@ -66,12 +77,15 @@ def decode(raw: bytes) -> Decoded:
     except UnicodeDecodeError:
         pass
     codec = _codec_for(declared)
+    if codec == "utf-8" or _mostly_utf8(raw):
+        # One stray byte must not turn a UTF-8 book into mojibake: keep UTF-8, read the strays as cp1252.
+        return Decoded(normalise_newlines(raw.decode("utf-8", "pipeline-cp1252-fallback")), "utf-8+cp1252", declared)
     if codec == "iso-8859-1" and C1_CONTROLS.search(raw):
         codec = "cp1252"  # C1 controls never appear in real text: these are cp1252's curly quotes and dashes
     if codec not in (None, "ascii", "utf-8", "cp1252"):
         try:
             return Decoded(normalise_newlines(raw.decode(codec)), codec, declared)
-        except UnicodeDecodeError:
+        except (UnicodeError, LookupError):
             pass
     return Decoded(normalise_newlines(raw.decode("cp1252", "pipeline-latin1-fallback")), "cp1252", declared)
 
@@ -86,6 +100,22 @@ def _codec_for(declared: str | None) -> str | None:
         return "ascii"
     name = re.sub(r"\s*\(.*\)$", "", name)
     try:
-        return codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
         return None
+    # Not base64 and the like; and not UTF-16/32 without the BOM they would have had.
+    if not getattr(info, "_is_text_encoding", True) or info.name.startswith(("utf-16", "utf-32", "utf-7")):
+        return None
+    return info.name
+
+
+HIGH_BYTES = bytes(range(128, 256))
+ESCAPED_BYTE_RE = re.compile("[\udc80-\udcff]")
+
+
+def _mostly_utf8(raw: bytes) -> bool:
+    high = len(raw) - len(raw.translate(None, HIGH_BYTES))
+    if not high:
+        return False
+    invalid = len(ESCAPED_BYTE_RE.findall(raw.decode("utf-8", "surrogateescape")))
+    return invalid <= high * (1 - MOSTLY_UTF8)

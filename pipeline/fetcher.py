@@ -153,7 +153,6 @@ class Fetcher:
                 robots.parse(text.splitlines())
                 crawl_delay = robots.crawl_delay(self.client.user_agent)
                 if crawl_delay:
-                    gate = self.client.gate(host)
-                    gate.delay = max(gate.delay, float(crawl_delay))
+                    self.client.gate(host).slow_down(float(crawl_delay))
             self._robots[host] = robots
             return robots

@@ -84,6 +84,14 @@ class HostGate:
         # With a delay, Gutenberg gets one request at a time; without one (loopback, mirrors) any number.
         self._slot = threading.Semaphore(1) if delay > 0 else None
 
+    def slow_down(self, delay: float) -> None:
+        """Raise the delay (a robots.txt Crawl-delay); a delayed host also gets one request at a time."""
+        with self._lock:
+            if delay > self.delay:
+                self.delay = delay
+                if self._slot is None:
+                    self._slot = threading.Semaphore(1)
+
     def hold_off(self, seconds: float) -> None:
         with self._lock:
             self._next_start = max(self._next_start, time.monotonic() + seconds)

@@ -59,7 +59,7 @@ def parse_shelf_index(html: str | bytes) -> list[Shelf]:
 def resolve_shelf(shelves: list[Shelf], query: str) -> Shelf:
     """The one shelf a slug, name or id names; ShelfNotFoundError naming the closest otherwise."""
     query = query.strip()
-    if query.isdigit():
+    if query.isascii() and query.isdigit():
         for shelf in shelves:
             if shelf.id == int(query):
                 return shelf

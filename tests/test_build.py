@@ -207,3 +207,44 @@ def test_a_book_that_cleans_to_nothing_is_skipped_with_the_reason(site, make_con
     site.render()
     book = by_id(Build(make_config(), progress=False).run())[108]
     assert book.status == SKIPPED and book.reason == "empty after cleaning"
+
+
+def test_an_unexpected_error_on_one_book_fails_that_book_alone(site, make_config, monkeypatch):
+    from pipeline.cleaned import CleanCache
+
+    original = CleanCache.clean_book
+
+    def clean_book(self, book):
+        if book.id == 101:
+            raise ValueError("something odd in this file")
+        return original(self, book)
+
+    monkeypatch.setattr(CleanCache, "clean_book", clean_book)
+    result = Build(make_config(), progress=False).run()
+    books = by_id(result)
+    assert books[101].status == FAILED and "ValueError: something odd in this file" in books[101].reason
+    assert {i for i, b in books.items() if b.status == DOWNLOADED} == FETCHABLE - {101}
+
+
+def test_atomic_writes_of_one_path_from_many_threads_do_not_collide(tmp_path):
+    import threading
+
+    from pipeline.files import write_atomically
+
+    errors = []
+
+    def write(n):
+        try:
+            for _ in range(50):
+                write_atomically(tmp_path / "same.txt", f"writer {n}".encode())
+        except OSError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert (tmp_path / "same.txt").read_text().startswith("writer ")
+    assert not list(tmp_path.glob("*.part"))

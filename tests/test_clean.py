@@ -306,3 +306,65 @@ def test_unwrap_joins_prose_but_keeps_verse():
 def test_binary_input_is_recognised():
     assert looks_binary(b"PK\x03\x04\x00\x00binary")
     assert not looks_binary(era_2010().encode())
+
+
+# -- author text near notes' words (found in review) ---------------------------------------------------
+
+def novel(paragraphs: int, extra_at: int | None = None, extra: str = "") -> str:
+    rows = [f"Paragraph {i} of the story, in which the hero walks on and on through\n"
+            f"the long grey country of the north, thinking of home." for i in range(paragraphs)]
+    if extra_at is not None:
+        rows.insert(extra_at, extra)
+    return "A LONG WALK\n\n" + "\n\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("phrase", [
+    "Then the old man spoke the following words, slowly:",
+    "In a democracy, he said, men of special characters rise to the top.",
+    "Transcribed from the parish register, the entry read: born 1801.",
+    "The following changes in the village struck him at once.",
+])
+def test_everyday_phrases_near_the_end_cut_nothing(phrase):
+    body = novel(600, extra_at=500, extra=phrase)
+    result = clean(era_2010(body=body).encode())
+    assert result.text == body
+
+
+def test_an_authors_endnotes_under_a_plain_heading_stay():
+    notes = "\n\nNOTES\n\n" + "\n\n".join(
+        f"{i}. The original of this letter is in the British Museum; see page {i + 11}." for i in range(1, 30)) + "\n"
+    body = novel(600) + notes
+    assert clean(era_2010(body=body).encode()).text == body
+
+
+def test_a_one_line_note_in_a_short_story_takes_only_itself():
+    note = "Transcriber's note: a page is missing here in the original."
+    body = novel(40, extra_at=25, extra=note)
+    assert clean(era_2010(body=body).encode()).text == novel(40)
+
+
+def test_dialogue_after_a_mid_book_note_stays():
+    dialogue = ('"You are quite correct," said Holmes.\n\n"Then the letter is missing?"\n\n'
+                '"It was moved, and never fixed."\n\n')
+    body = novel(300, extra_at=150, extra="Transcriber's Note:\n\nThe table on this page has been split.\n\n"
+                                          + dialogue.rstrip())
+    result = clean(era_2010(body=body).encode())
+    assert dialogue.strip() in result.text
+    assert "has been split" not in result.text
+
+
+def test_a_stray_byte_in_a_utf8_book_does_not_garble_the_rest():
+    raw = ("Character set encoding: UTF-8\n\n" + "Café, naïve, Zürich — “quoted”.\n" * 200).encode() + b"it\x92s\n"
+    decoded = decode(raw)
+    assert decoded.encoding == "utf-8+cp1252"
+    assert decoded.text.endswith("Zürich — “quoted”.\nit’s\n")
+
+
+@pytest.mark.parametrize("declared", ["base64", "UTF-16", "hex", "no-such-charset"])
+def test_odd_declared_charsets_fall_back_to_cp1252(declared):
+    decoded = decode(f"Character set encoding: {declared}\n\nCaf".encode() + b"\xe9 au lait!\n")
+    assert decoded.encoding == "cp1252" and decoded.text.endswith("Café au lait!\n")
+
+
+def test_utf16_is_not_binary():
+    assert not looks_binary("A plain book.\n".encode("utf-16"))

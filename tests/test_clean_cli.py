@@ -81,3 +81,22 @@ def test_options_reach_the_cleaner(tmp_path, capsys):
     book.write_bytes(era_2010(body="A TALE\n\n[Illustration: a comet]\n\nShe was _very_ tired.\n").encode())
     assert main(["clean", str(book), "--remove-illustrations", "--remove-underscores", "-q"]) == 0
     assert capsys.readouterr().out == "A TALE\n\nShe was very tired.\n"
+
+
+def test_two_inputs_with_one_name_are_refused_before_any_work(tmp_path, capsys):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "pg1.txt").write_bytes(era_2010().encode())
+    code = main(["clean", str(tmp_path / "a" / "pg1.txt"), str(tmp_path / "b" / "pg1.txt"), "-o", str(tmp_path / "o")])
+    assert code == 2
+    assert "several inputs are named pg1.txt" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_outdir_under_a_file_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    book = tmp_path / "b.txt"
+    book.write_bytes(era_2010().encode())
+    assert main(["clean", str(book), "-o", str(tmp_path / "file" / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert "is a file; give a directory" in err and len(err.strip().splitlines()) == 1

@@ -150,3 +150,16 @@ def test_a_killed_build_reruns_without_fetching_anything_twice(site, tmp_path, c
     # one request may have been in flight at the kill: its body was sent but never committed
     assert len(twice) <= 1, twice
     assert_cache_intact(tmp_path)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["build", "--shelf", "²"], "no shelf matches '²'"),
+    (["build", "--shelf", "68", "--cache-dir", "{file}"], "is a file; give a directory"),
+    (["shelves", "--cache-dir", "{file}"], "is a file; give a directory"),
+])
+def test_more_user_mistakes_are_one_line_errors(site, tmp_path, capsys, argv, message):
+    (tmp_path / "file").write_text("x")
+    argv = [a.replace("{file}", str(tmp_path / "file")) for a in argv]
+    code = main(argv + ["--base-url", site.base_url, "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
