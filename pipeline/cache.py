@@ -79,10 +79,6 @@ class RawCache:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
     def path_for(self, url: str) -> Path:
         """Where the bytes of ``url`` live: readable, one folder per path segment."""
         parts = urlsplit(url)

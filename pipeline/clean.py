@@ -604,19 +604,17 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
 
 
 def _include_notes_heading(text: str, lines: _Lines, p_start: int, floor: int) -> int:
-    """A corrections paragraph headed by a bare 'Notes:' line takes the heading along."""
-    before = text.rfind("\n", floor, max(floor, p_start - 1))
-    heading_end = p_start
-    probe = before
+    """A corrections paragraph headed by a bare 'Notes:' line (within three lines above) takes the heading along."""
+    probe = p_start
     for _ in range(3):
         if probe <= floor:
             break
-        line_start = lines.start_of(probe - 1) if probe > 0 else floor
-        line = text[line_start:probe]
+        above = lines.start_of(probe - 1)
+        line = text[above:probe].rstrip("\n")
         if line.strip():
-            return line_start if NOTES_HEADING_RE.fullmatch(line) else heading_end
-        probe = line_start
-    return heading_end
+            return above if NOTES_HEADING_RE.fullmatch(line) else p_start
+        probe = above
+    return p_start
 
 
 def _ruled_note(text: str, lines: _Lines, heading: int, floor: int, ceiling: int) -> tuple[int | None, int]:

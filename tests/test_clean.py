@@ -368,3 +368,19 @@ def test_odd_declared_charsets_fall_back_to_cp1252(declared):
 
 def test_utf16_is_not_binary():
     assert not looks_binary("A plain book.\n".encode("utf-16"))
+
+
+def test_text_whose_lower_case_changes_length_takes_the_slow_path_to_the_same_result():
+    # "İ" lower-cases to two code points, so offsets in a lower-cased copy would drift
+    body = BODY.replace("Tamsin asked", "İlse and Tamsin asked")
+    notes = "\n\n\nTranscriber's Note:\n\nMinor typographical errors have been corrected.\n"
+    result = clean(era_2010(body=body + notes).encode("utf-8"))
+    assert result.text == body
+
+
+def test_a_corrections_list_takes_its_bare_notes_heading_along():
+    notes = ("\n\n\nNotes:\n\nThe following corrections have been made to the text:\n\n"
+             "p. 12: 'qaurtermaster' changed to 'quartermaster'\np. 31: 'eveninng' changed to 'evening'\n")
+    result = clean(era_2010(body=novel(300) + notes).encode())
+    assert result.text == novel(300)
+    assert "corrections list" in [c.detail for c in result.cuts]
