@@ -1,34 +1,43 @@
 """``python -m pipeline build``: the stages in order, and what became of every book.
 
-discover (shelf pages or catalog) → metadata (RDF) → type filter → download text → clean.
-Language filtering, splitting and publishing slot in after cleaning.
+Per book, in parallel: metadata (RDF) → type filter → download text → clean → analyse
+(language, passages, size, MinHash) → language and length filters.
+Then across the shelf: duplicates → splits → publish a version (or nothing, when nothing changed).
+The whole run after resolving the shelf holds the corpus's lock.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
+import time
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
-from .book import DOWNLOADED, FAILED, NOT_MODIFIED, Book, RunCounts
+from .analysis import AnalysisCache, analyse_book
+from .book import FAILED, Book, RunCounts, reason_kind
 from .cache import RawCache
 from .catalog import books_on_shelf, parse_catalog
 from .cleaned import CleanCache
-from .config import BuildConfig, HttpConfig, default_delay
+from .config import SPLIT_NAMES, BuildConfig, HttpConfig, default_delay
+from .dedup import DedupInput, find_duplicates
 from .download import TextSource, download_text
-from .errors import FetchError, Interrupted, SourceError
+from .errors import FetchError, Interrupted, PipelineError, SourceError
 from .fetcher import Fetcher
-from .files import write_atomically
+from .filters import language_filter, length_filter
 from .http_client import PoliteClient
+from .lock import CorpusLock
 from .metadata import add_metadata, text_only
+from .publish import CorpusDir, PublishedVersion, PublishPlan, books_csv, content_key, publish
 from .shelves import Shelf, fetch_shelf_index, read_shelf, resolve_shelf
 from .site import GutenbergSite
+from .splits import split_keys, split_of
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +55,29 @@ class BuildResult:
     """Books whose RDF could not be read, with why (not fatal)."""
     cleaned: int = 0
     cleaned_from_cache: int = 0
-    audit_path: Path | None = None
-    """The cleaning audit of every cleaned book, one JSON record a line."""
+    version: Path | None = None
+    """The version ``current`` names after the run: the new one, or the old one when nothing changed."""
+    published: bool = False
+    """A new version was published (False for a no-op refresh and a dry run)."""
+    previous_version: str | None = None
+    changes: dict = field(default_factory=dict)
+    """Per split: books added, removed, changed (and moved, which only a new salt or ratios can cause)."""
+    pruned: list[str] = field(default_factory=list)
+    lock_taken_over_from: int | None = None
+    stage_seconds: Counter = field(default_factory=Counter)
+    """Seconds spent in each stage, summed over the worker threads for the per-book stages."""
+
+    @property
+    def kept(self) -> list[Book]:
+        return [b for b in self.books if b.usable]
+
+    def split_counts(self) -> dict[str, int]:
+        return {split: sum(1 for b in self.kept if b.split == split) for split in SPLIT_NAMES}
+
+    @property
+    def stale(self) -> list[Book]:
+        """Books whose refresh failed; their last good copy was used."""
+        return [b for b in self.books if b.stale]
 
     @property
     def flagged(self) -> list[Book]:
@@ -61,7 +91,7 @@ class BuildResult:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed else 0
+        return 1 if self.failed or self.stale else 0
 
 
 def open_fetcher(base_url: str, cache_dir: Path, http: HttpConfig, *, hosts: set[str] | None = None,
@@ -93,16 +123,47 @@ class Build:
                                     hosts=config.hosts(), delays=config.delays(), stop=self.stop)
         self.text_source = TextSource(self.site, config.mirror, mirror_is_url=config.mirror_is_url)
         self.clean_cache = CleanCache(config.resolved_cache_dir)
+        self.analysis_cache = AnalysisCache(config.resolved_cache_dir)
+        self._timing_lock = threading.Lock()
+        self._stage_seconds: Counter = Counter()
+
+    @contextmanager
+    def timed(self, stage: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            with self._timing_lock:
+                self._stage_seconds[stage] += time.perf_counter() - started
 
     def run(self) -> BuildResult:
         self.fetcher.cache.remove_stale_parts()
-        shelf, books = self.discover()
-        result = BuildResult(shelf=shelf, books=books, source=self.describe_source(),
-                             corpus_dir=self.config.out / shelf.slug, dry_run=self.config.dry_run)
-        result.counts.found = len(books)
-        if not self.config.dry_run:
+        with self.timed("discover"):
+            shelf = self.resolve()
+        corpus = CorpusDir(self.config.out / shelf.slug)
+        if self.config.dry_run:
+            with self.timed("discover"):
+                books = self.list_books(shelf)
+            result = BuildResult(shelf=shelf, books=books, source=self.describe_source(), corpus_dir=corpus.root,
+                                 dry_run=True, version=corpus.current())
+            result.counts.found = len(books)
+            return result
+        with CorpusLock(corpus.root) as lock:
+            with self.timed("discover"):
+                books = self.list_books(shelf)
+            result = BuildResult(shelf=shelf, books=books, source=self.describe_source(), corpus_dir=corpus.root,
+                                 lock_taken_over_from=lock.taken_over_from)
+            result.counts.found = len(books)
+            corpus.remove_leftovers()
+            previous = corpus.read_current()
             self.acquire(result)
-            result.audit_path = write_audit(result.corpus_dir, result.books)
+            with self.timed("duplicates"):
+                self.drop_duplicates(result.books, previous)
+            with self.timed("splits"):
+                self.assign_splits(result.books, previous)
+            with self.timed("publish"):
+                self.publish(result, corpus, previous)
+        result.stage_seconds = self._stage_seconds
         return result
 
     def describe_source(self) -> str:
@@ -110,31 +171,45 @@ class Build:
         texts = f", texts from mirror {self.config.mirror}" if self.config.mirror else ""
         return f"{listing} of {self.config.base_url}{texts}"
 
-    def discover(self) -> tuple[Shelf, list[Book]]:
-        shelf = resolve_shelf(list_shelves(self.fetcher, self.config.base_url), self.config.shelf)
+    def resolve(self) -> Shelf:
+        return resolve_shelf(list_shelves(self.fetcher, self.config.base_url), self.config.shelf)
+
+    def list_books(self, shelf: Shelf) -> list[Book]:
         try:
             if self.config.source == "catalog":
                 url = self.site.catalog_url
-                books = books_on_shelf(parse_catalog(self.fetcher.fetch(url).read_bytes(), url), shelf)
-            else:
-                books = read_shelf(self.fetcher, self.site, shelf)
+                return books_on_shelf(parse_catalog(self.fetcher.fetch(url).read_bytes(), url), shelf)
+            return read_shelf(self.fetcher, self.site, shelf)
         except FetchError as exc:
             raise SourceError(f"cannot list the books of shelf {shelf.name!r}: {exc}") from None
-        return shelf, books
+
+    def discover(self) -> tuple[Shelf, list[Book]]:
+        shelf = self.resolve()
+        return shelf, self.list_books(shelf)
+
+    # -- per book ---------------------------------------------------------------------------------
 
     def acquire_one(self, book: Book) -> tuple[str | None, bool]:
-        """Metadata, type filter, text, cleaning. Returns a note when the RDF was missing, and
-        whether the cleaned text came from the cache."""
-        note = add_metadata(book, self.fetcher, self.site)
+        """Metadata, type filter, text, cleaning, analysis, book filters. Returns a note when the RDF
+        was missing, and whether the cleaned text came from the cache."""
+        with self.timed("metadata"):
+            note = add_metadata(book, self.fetcher, self.site)
         outcome = text_only(book)
         if not outcome.keep:
             book.skip(outcome.reason)
             return note, False
         try:
-            download_text(book, self.fetcher, self.text_source)
-            if book.status not in (DOWNLOADED, NOT_MODIFIED):
+            with self.timed("download"):
+                download_text(book, self.fetcher, self.text_source)
+            if not book.usable:
                 return note, False
-            from_cache = self.clean_cache.clean_book(book)
+            with self.timed("clean"):
+                from_cache = self.clean_cache.clean_book(book)
+            if book.clean_chars == 0:
+                book.skip("empty after cleaning")
+                return note, from_cache
+            with self.timed("language"):
+                analyse_book(book, self.analysis_cache, self.config.corpus)
         except OSError as exc:  # a full disk or a permission problem, reported on the book
             book.fail(f"cannot write the cache: {exc}")
             return note, False
@@ -144,8 +219,11 @@ class Build:
             log.debug("book %s", book.id, exc_info=True)
             book.fail(f"unexpected {type(exc).__name__}: {exc} (rerun with -v for the traceback)")
             return note, False
-        if book.clean_chars == 0:
-            book.skip("empty after cleaning")
+        for book_filter in (language_filter, length_filter):
+            outcome = book_filter(book, self.config.corpus)
+            if not outcome.keep:
+                book.drop(outcome.reason)
+                break
         return note, from_cache
 
     def acquire(self, result: BuildResult) -> None:
@@ -178,12 +256,95 @@ class Build:
             pool.shutdown(wait=True, cancel_futures=True)
             bar.close()
 
+    # -- across the shelf ---------------------------------------------------------------------------
 
-def write_audit(corpus_dir: Path, books: list[Book]) -> Path:
-    """``CORPUS/cleaning.jsonl``: what the cleaner cut from each book and why, written atomically."""
-    corpus_dir.mkdir(parents=True, exist_ok=True)
-    path = corpus_dir / "cleaning.jsonl"
-    records = [{"id": book.id, "title": book.title, "text_url": book.text_url, "raw_sha256": book.raw_sha256,
-                **book.clean_audit} for book in sorted(books, key=lambda b: b.id) if book.clean_audit is not None]
-    write_atomically(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8"))
-    return path
+    def drop_duplicates(self, books: list[Book], previous: PublishedVersion | None) -> None:
+        kept_before = set(previous.kept) if previous else set()
+        candidates = [b for b in books if b.usable]
+        by_id = {b.id: b for b in candidates}
+        items = [DedupInput(b.id, b.fingerprint, b.signature, prefer=b.id in kept_before) for b in candidates]
+        for duplicate in find_duplicates(items, self.config.corpus.near_duplicate_threshold):
+            book = by_id[duplicate.id]
+            book.kept_id = duplicate.kept_id
+            book.drop(duplicate.reason)
+
+    def assign_splits(self, books: list[Book], previous: PublishedVersion | None) -> None:
+        corpus = self.config.corpus
+        kept = [b.id for b in books if b.usable]
+        duplicates = {b.id: b.kept_id for b in books if b.kept_id is not None}
+        keys = split_keys(kept, duplicates, previous.split_keys if previous else {})
+        for book in books:
+            if book.id in keys:
+                book.split_key = keys[book.id]
+                book.split = split_of(keys[book.id], corpus.split_salt, corpus.split_ratios)
+
+    def publish(self, result: BuildResult, corpus: CorpusDir, previous: PublishedVersion | None) -> None:
+        books = result.books
+        result.counts.drop_reasons = dropped_by_kind(books)
+        table = books_csv(books)
+        key = content_key(table, self.config.corpus)
+        result.previous_version = previous.path.name if previous else None
+        result.changes = compare(previous, books)
+        if previous is not None and previous.manifest.get("content_key") == key:
+            result.version = previous.path
+            return
+        if not result.kept:
+            detail = ", ".join(f"{n} {kind}" for kind, n in result.counts.drop_reasons.most_common())
+            detail = detail or "the shelf is empty"
+            kept_note = f"; {previous.path.name} stays current" if previous else ""
+            raise PipelineError(f"no book of shelf {result.shelf.name!r} was kept ({detail}); "
+                                f"nothing was published{kept_note}")
+        plan = PublishPlan(
+            shelf={"id": result.shelf.id, "name": result.shelf.name, "slug": result.shelf.slug},
+            source={"base_url": self.config.base_url, "listing": self.config.source, "mirror": self.config.mirror},
+            counts=manifest_counts(result), content_key=key, changes=result.changes,
+            previous_version=result.previous_version)
+        bar = tqdm(total=len(result.kept), unit="book", desc=f"publishing {result.shelf.slug}",
+                   disable=not self.progress, dynamic_ncols=True)
+        try:
+            result.version = publish(corpus, books, table, plan, self.config, progress=bar)
+        finally:
+            bar.close()
+        result.published = True
+        result.pruned = corpus.prune(self.config.corpus.keep_versions)
+
+
+def compare(previous: PublishedVersion | None, books: list[Book]) -> dict:
+    """What a new version changes per split: ids added, removed, changed (new text) and moved."""
+    before = previous.kept if previous else {}
+    now = {b.id: b for b in books if b.usable}
+    changes = {split: {"added": [], "removed": [], "changed": [], "moved": []} for split in SPLIT_NAMES}
+    for book_id, book in now.items():
+        old = before.get(book_id)
+        if old is None:
+            changes[book.split]["added"].append(book_id)
+        elif old["split"] != book.split:
+            changes[book.split]["moved"].append(book_id)
+        elif old["sha256"] != book.sha256:
+            changes[book.split]["changed"].append(book_id)
+    for book_id, old in before.items():
+        if book_id not in now and old["split"] in changes:
+            changes[old["split"]]["removed"].append(book_id)
+    for split in changes.values():
+        for ids in split.values():
+            ids.sort()
+    return changes
+
+
+def dropped_by_kind(books: list[Book]) -> Counter:
+    """Every book left out of the corpus, by the kind of reason: skipped, failed or dropped by a filter."""
+    return Counter("failed" if b.status == FAILED else reason_kind(b.reason) for b in books if not b.usable)
+
+
+def manifest_counts(result: BuildResult) -> dict:
+    counts = result.counts
+    return {
+        "found": counts.found,
+        "fetch": {"downloaded": counts.by_status["downloaded"], "not_modified": counts.by_status["not_modified"],
+                  "skipped": counts.by_status["skipped"], "failed": counts.by_status["failed"],
+                  "stale": len(result.stale), "bytes_downloaded": counts.bytes_downloaded},
+        "cleaned": result.cleaned,
+        "kept": len(result.kept),
+        "dropped": dict(sorted(counts.drop_reasons.items())),
+        "splits": result.split_counts(),
+    }

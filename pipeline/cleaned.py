@@ -53,6 +53,7 @@ class CleanCache:
     @staticmethod
     def _attach(book: Book, text_path: Path, record: dict) -> None:
         book.clean_path = text_path
+        book.clean_key = text_path.name.removesuffix(".txt")
         book.clean_chars = record["output_chars"]
         book.encoding = record["encoding"]
         book.clean_audit = record

@@ -9,25 +9,28 @@ import re
 import signal
 import sys
 import threading
+from collections import Counter
 from pathlib import Path
 
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from . import __version__
-from .book import DOWNLOADED, FAILED, NOT_MODIFIED, SKIPPED
+from .book import DOWNLOADED, DROPPED, FAILED, NOT_MODIFIED, SKIPPED, reason_kind
 from .build import Build, BuildResult, list_shelves, open_fetcher
 from .clean import CleanInputError, CleanOptions, clean, explain, read_input
-from .config import BASE_URL_ENV, DEFAULT_BASE_URL, BuildConfig, HttpConfig, check_directory, check_url
+from .config import BASE_URL_ENV, DEFAULT_BASE_URL, BuildConfig, CorpusConfig, HttpConfig, check_directory, check_url
 from .decode import decode
 from .errors import ConfigError, PipelineError
 from .files import write_atomically
+from .report import format_report, load_report, plot_lengths
 from .shelves import search_shelves
 
-EXIT_CODES = """exit codes:
-  0   every book was fetched (or was unchanged)
-  1   some books failed; the others were fetched
+EXIT_CODES = """exit codes (for cron):
+  0   ok: a new version was published, or nothing had changed
+  1   some books failed; the corpus was still published (a failed refresh keeps the last good copy)
   2   usage or config error; nothing was done
   3   the site, catalog or mirror could not be used; nothing was done
+  75  another build of this corpus is running; nothing was done (try again later)
   130 interrupted; rerun the same command to carry on"""
 
 
@@ -44,6 +47,70 @@ def parse_size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a size; use bytes or a suffix: 512K, 64M, 1G")
     scale = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
     return int(float(match.group(1)) * scale)
+
+
+def parse_share(text: str) -> float:
+    try:
+        value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share; give a number like 0.8 or 80%") from None
+    return value
+
+
+def parse_ratios(text: str) -> tuple[float, float, float]:
+    parts = re.split(r"[/,:]", text)
+    try:
+        ratios = tuple(float(p) for p in parts)
+    except ValueError:
+        ratios = ()
+    if len(ratios) != 3:
+        raise argparse.ArgumentTypeError(f"{text!r} is not three shares for train/val/test; give one like 90/5/5")
+    return ratios  # type: ignore[return-value]
+
+
+def parse_separator(text: str) -> str:
+    """Backslash escapes as in Python strings, so a shell user can write '\\n\\n'."""
+    try:
+        return text.encode("utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8")
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        raise argparse.ArgumentTypeError(f"{text!r} has a broken backslash escape") from None
+
+
+def add_corpus_options(parser: argparse.ArgumentParser) -> None:
+    corpus = parser.add_argument_group("corpus")
+    defaults = CorpusConfig()
+    corpus.add_argument("--language", action="append", metavar="CODE",
+                        help="keep books in this language (langdetect code); repeat or comma-separate for several "
+                             "(default: en)")
+    corpus.add_argument("--min-language-share", type=parse_share, default=defaults.min_language_share, metavar="SHARE",
+                        help="share of a book's sample chunks that must be in a wanted language (default: 0.8)")
+    corpus.add_argument("--passage-filter", action="store_true",
+                        help="also cut runs of long paragraphs in other languages from kept books (e.g. the French "
+                             "half of a bilingual edition)")
+    corpus.add_argument("--min-words", type=int, default=defaults.min_words, metavar="N",
+                        help=f"drop books with fewer words after cleaning (default: {defaults.min_words})")
+    corpus.add_argument("--near-duplicate-threshold", type=parse_share, default=defaults.near_duplicate_threshold,
+                        metavar="JACCARD", help="similarity at which two books are editions of one work (default: 0.9)")
+    corpus.add_argument("--split", dest="split_ratios", type=parse_ratios, default=defaults.split_ratios,
+                        metavar="TRAIN/VAL/TEST", help="split shares, by book (default: 90/5/5)")
+    corpus.add_argument("--split-salt", default=defaults.split_salt, metavar="TEXT",
+                        help="salt of the split hash; a new salt reshuffles every book (default: %(default)s)")
+    corpus.add_argument("--shard-size", type=parse_size, default=defaults.shard_size, metavar="SIZE",
+                        help="largest text shard (default: 64M)")
+    corpus.add_argument("--separator", type=parse_separator, default=defaults.separator, metavar="TEXT",
+                        help=r"written between books in text shards; backslash escapes work "
+                             r"(default: '\n\n<|endoftext|>\n\n')")
+    corpus.add_argument("--keep-versions", type=int, default=defaults.keep_versions, metavar="K",
+                        help=f"published versions kept on disk (default: {defaults.keep_versions})")
+
+
+def corpus_config(args: argparse.Namespace) -> CorpusConfig:
+    languages = [code.strip() for value in (args.language or ["en"]) for code in value.split(",") if code.strip()]
+    return CorpusConfig(languages=languages, min_language_share=args.min_language_share,
+                        passage_filter=args.passage_filter, min_words=args.min_words,
+                        near_duplicate_threshold=args.near_duplicate_threshold, split_ratios=args.split_ratios,
+                        split_salt=args.split_salt, shard_size=args.shard_size, separator=args.separator,
+                        keep_versions=args.keep_versions)
 
 
 def add_site_options(parser: argparse.ArgumentParser) -> None:
@@ -75,10 +142,12 @@ def make_parser() -> argparse.ArgumentParser:
                                      parser_class=OneLineParser)
 
     build = commands.add_parser(
-        "build", help="discover a shelf's books and fetch them", epilog=EXIT_CODES,
+        "build", help="build (or refresh) a shelf's corpus", epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Discover the books of a Gutenberg bookshelf and download each politely into the cache. "
-                    "Rerun it to refresh: only what changed is downloaded again.")
+        description="Discover the books of a Gutenberg bookshelf, download each politely, clean it, keep the "
+                    "books in the wanted language, drop duplicates, split by book into train/val/test and publish "
+                    "a version under OUT/<shelf-slug>/current. Rerun it to refresh: only what changed is "
+                    "downloaded, and when nothing changed nothing is published.")
     build.add_argument("--shelf", required=True, metavar="SHELF",
                        help='slug (science-fiction), name ("Science Fiction") or id (68)')
     build.add_argument("--source", choices=("shelf", "catalog"), default="shelf",
@@ -89,7 +158,9 @@ def make_parser() -> argparse.ArgumentParser:
                        help="books worked on at once (default: 4; with a delay, one request at a time per host)")
     build.add_argument("--dry-run", action="store_true", help="check the config, list the shelf's books, fetch no book")
     build.add_argument("-q", "--quiet", action="store_true", help="print only warnings and the summary")
-    build.add_argument("-v", "--verbose", action="store_true", help="also log retries and cache decisions")
+    build.add_argument("-v", "--verbose", action="store_true",
+                       help="also log retries and cache decisions, and list every dropped book")
+    add_corpus_options(build)
     add_site_options(build)
     build.set_defaults(func=run_build)
 
@@ -113,6 +184,16 @@ def make_parser() -> argparse.ArgumentParser:
     clean.add_argument("-q", "--quiet", action="store_true", help="no per-file report on stderr")
     clean.set_defaults(func=run_clean, verbose=False)
 
+    report = commands.add_parser(
+        "report", help="summarise a published corpus",
+        description="Print a published corpus's books per split, drops by reason, languages and sizes.",
+        epilog="example:\n  python -m pipeline report corpora/science-fiction --plot lengths.png\n\n"
+               "exit codes: 0 ok, 2 no corpus there", formatter_class=argparse.RawDescriptionHelpFormatter)
+    report.add_argument("corpus", type=Path, metavar="DIR",
+                        help="a shelf's corpus folder (its current version is read) or one version folder")
+    report.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the book-length distribution per split")
+    report.set_defaults(func=run_report, verbose=False, quiet=False)
+
     shelves = commands.add_parser("shelves", help="list the bookshelves and their ids",
                                   description="List the site's bookshelves: id, slug and name.")
     shelves.add_argument("--search", metavar="WORD", help="only shelves whose name contains WORD")
@@ -131,11 +212,20 @@ def http_config(args: argparse.Namespace) -> HttpConfig:
 def run_build(args: argparse.Namespace, stop: threading.Event) -> int:
     config = BuildConfig(shelf=args.shelf, source=args.source, base_url=args.base_url, mirror=args.mirror,
                          out=args.out, cache_dir=args.cache_dir, jobs=args.jobs, dry_run=args.dry_run,
-                         http=http_config(args))
+                         http=http_config(args), corpus=corpus_config(args))
     progress = not args.quiet and sys.stderr.isatty()
     result = Build(config, progress=progress, stop=stop).run()
-    print_summary(result)
+    print_summary(result, verbose=args.verbose)
     return result.exit_code
+
+
+def run_report(args: argparse.Namespace, stop: threading.Event) -> int:
+    report = load_report(args.corpus)
+    print(format_report(report))
+    if args.plot is not None:
+        plot_lengths(report, args.plot)
+        print(f"book lengths drawn in {args.plot}")
+    return 0
 
 
 def run_shelves(args: argparse.Namespace, stop: threading.Event) -> int:
@@ -198,14 +288,15 @@ def run_clean(args: argparse.Namespace, stop: threading.Event) -> int:
     return 1 if failed else 0
 
 
-def print_summary(result: BuildResult) -> None:
+def print_summary(result: BuildResult, *, verbose: bool = False) -> None:
     shelf = result.shelf
     print(f"shelf {shelf.name!r} (id {shelf.id}): {result.counts.found} books, {result.source}")
     if result.dry_run:
         for book in result.books:
             author = f" — {book.author}" if book.author else ""
             print(f"  #{book.id:<6} {book.title}{author}")
-        print(f"dry run: {len(result.books)} books would be fetched into {result.corpus_dir}; nothing was downloaded")
+        print(f"dry run: {len(result.books)} books would be fetched and published under {result.corpus_dir}; "
+              f"nothing was downloaded")
         return
     counts = result.counts.by_status
     print(f"  downloaded    {counts[DOWNLOADED]:>5}  ({result.counts.bytes_downloaded / 1e6:.1f} MB)")
@@ -216,14 +307,42 @@ def print_summary(result: BuildResult) -> None:
     print(f"  failed        {counts[FAILED]:>5}")
     for book in result.failed:
         print(f"      #{book.id}  {book.reason}")
+    for book in result.stale:
+        print(f"      #{book.id}  refresh failed, last good copy kept: {book.stale}")
     print(f"  cleaned       {result.cleaned:>5}  ({result.cleaned_from_cache} unchanged, from the clean cache)")
     for book in result.flagged:
         print(f"      #{book.id}  flagged: {'; '.join(book.clean_audit['flags'])}")
-    if result.audit_path:
-        print(f"  cleaning audit: {result.audit_path}")
+    splits = result.split_counts()
+    print(f"  kept          {len(result.kept):>5}  ({', '.join(f'{s} {n}' for s, n in splits.items())})")
+    dropped = [b for b in result.books if b.status == DROPPED]
+    print(f"  dropped       {len(dropped):>5}")
+    for kind, n in Counter(reason_kind(b.reason) for b in dropped).most_common():
+        print(f"      {n:>5}  {kind}")
+    if verbose:
+        for book in dropped:
+            print(f"      #{book.id}  {book.reason}")
+    disagree = [b for b in result.books if b.language_disagrees]
+    if disagree:
+        print("  language differs from the metadata: " + ", ".join(
+            f"#{b.id} ({'+'.join(b.languages)} → {b.language_detected})" for b in disagree))
     if result.metadata_notes:
         ids = ", ".join(f"#{i}" for i in sorted(result.metadata_notes))
         print(f"  without RDF metadata (kept, listing data used): {ids}")
+    if result.published:
+        if result.previous_version:
+            print(f"  changes since {result.previous_version}:")
+            for split, change in result.changes.items():
+                parts = [f"{len(ids)} {what}" for what, ids in change.items() if ids]
+                print(f"      {split:<5}  {', '.join(parts) or 'no change'}")
+                if change["moved"]:
+                    print(f"warning: {len(change['moved'])} books moved into {split}: the split salt or ratios "
+                          f"changed since {result.previous_version}", file=sys.stderr)
+        print(f"published {result.version} ({result.corpus_dir / 'current'})")
+        if result.pruned:
+            print(f"  removed old versions: {', '.join(result.pruned)}")
+    else:
+        print(f"unchanged: {result.corpus_dir / 'current'} is still {result.version.name if result.version else '-'}; "
+              f"nothing published")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,6 +73,63 @@ class HttpConfig:
             raise ConfigError(f"--max-file-size must be more than 0 bytes, not {self.max_file_size}")
 
 
+DEFAULT_SEPARATOR = "\n\n<|endoftext|>\n\n"
+SPLIT_NAMES = ("train", "val", "test")
+
+
+@dataclass
+class CorpusConfig:
+    """What goes into the published corpus and how it is laid out."""
+
+    languages: list[str] = field(default_factory=lambda: ["en"])
+    """Wanted languages (langdetect codes: en, fr, de, zh-cn...); a book is kept when they hold enough of it."""
+    min_language_share: float = 0.8
+    """The share of a book's sample chunks that must be in a wanted language."""
+    passage_filter: bool = False
+    """Inside kept books, cut runs of two or more long paragraphs (200+ characters) in another language."""
+    min_words: int = 2000
+    """Books with fewer words after cleaning are dropped."""
+    near_duplicate_threshold: float = 0.9
+    """Estimated Jaccard similarity (MinHash, word 5-shingles) at which two books are one work."""
+    split_ratios: tuple[float, float, float] = (0.9, 0.05, 0.05)
+    """Shares of train, val and test; each book's split is a hash of (salt, its split key)."""
+    split_salt: str = "gutenberg-lstm"
+    """Changing the salt reshuffles every book: do it only for a new corpus."""
+    shard_size: int = 64 * MiB
+    """Largest text shard in bytes; books do not straddle shards unless one book alone is larger."""
+    separator: str = DEFAULT_SEPARATOR
+    """Written between two books in a text shard."""
+    keep_versions: int = 3
+    """Published versions kept on disk, ``current`` included; older ones are deleted."""
+
+    def validate(self) -> None:
+        from .language import known_languages
+
+        if not self.languages:
+            raise ConfigError("--language is empty: give at least one language code, like en")
+        unknown = [lang for lang in self.languages if lang not in known_languages()]
+        if unknown:
+            raise ConfigError(f"--language {', '.join(unknown)}: not a language code langdetect knows; "
+                              f"use one of {', '.join(sorted(known_languages()))}")
+        if not 0 < self.min_language_share <= 1:
+            raise ConfigError(f"--min-language-share must be more than 0 and at most 1, not {self.min_language_share}")
+        if self.min_words < 0:
+            raise ConfigError(f"--min-words must be 0 or more, not {self.min_words}")
+        if not 0 < self.near_duplicate_threshold <= 1:
+            raise ConfigError("--near-duplicate-threshold must be more than 0 and at most 1, "
+                              f"not {self.near_duplicate_threshold}")
+        ratios = self.split_ratios
+        if len(ratios) != 3 or any(r < 0 for r in ratios) or ratios[0] <= 0:
+            raise ConfigError(f"--split {'/'.join(f'{r:g}' for r in ratios)}: give three shares for train/val/test, "
+                              f"none negative and train above 0, like 90/5/5")
+        if not self.split_salt:
+            raise ConfigError("--split-salt is empty; leave it out to use the default")
+        if self.shard_size < 1024:
+            raise ConfigError(f"--shard-size must be at least 1K, not {self.shard_size} bytes")
+        if self.keep_versions < 1:
+            raise ConfigError(f"--keep-versions must be 1 or more, not {self.keep_versions}")
+
+
 @dataclass
 class BuildConfig:
     """Everything ``python -m pipeline build`` needs, checked by ``validate()`` before any request."""
@@ -95,6 +152,8 @@ class BuildConfig:
     """Resolve the shelf and list its books, then stop: no book is downloaded."""
     http: HttpConfig = field(default_factory=HttpConfig)
     """The HTTP client's settings."""
+    corpus: CorpusConfig = field(default_factory=CorpusConfig)
+    """Filters, splits and layout of the published corpus."""
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -122,6 +181,7 @@ class BuildConfig:
         check_directory(self.out, "--out")
         check_directory(self.resolved_cache_dir, "--cache-dir")
         self.http.validate()
+        self.corpus.validate()
 
     def hosts(self) -> set[str]:
         """The hosts requests (and redirects) may go to."""

@@ -54,8 +54,13 @@ def download_text(book: Book, fetcher: Fetcher, source: TextSource) -> None:
             missing.append(location)
             continue
         except FetchError as exc:
-            book.fail(str(exc))
-            return
+            last_good = fetcher.cached(location, local=source.mirror_is_local) if location == known else None
+            if last_good is None:
+                book.fail(str(exc))
+                return
+            # a nightly refresh must not lose a book to a passing outage: keep the copy we have
+            book.stale = str(exc)
+            fetched = last_good
         if fetched.entry.size == 0:
             book.fail(f"{location} is empty")
             return
@@ -65,7 +70,7 @@ def download_text(book: Book, fetcher: Fetcher, source: TextSource) -> None:
         book.raw_path = fetched.path
         book.raw_sha256 = fetched.entry.sha256
         book.raw_size = fetched.entry.size
-        book.status = DOWNLOADED if fetched.changed else NOT_MODIFIED
+        book.status = book.fetched = DOWNLOADED if fetched.changed else NOT_MODIFIED
         return
     tried = ", ".join(_short(m) for m in missing)
     book.fail(f"no plain-text file (not found: {tried})")

@@ -49,6 +49,17 @@ class NotFoundError(FetchError):
     """The server answered 404 (or 410): retrying will not help."""
 
 
+class LockedError(PipelineError):
+    """Another build of the same corpus holds its lock; this run did nothing."""
+
+    # EX_TEMPFAIL: cron wrappers and systemd read 75 as "try again later"
+    exit_code = 75
+
+
+class PublishError(PipelineError):
+    """The corpus could not be written; the published version is unchanged."""
+
+
 class Interrupted(PipelineError):
     """The run was stopped by Ctrl-C or SIGTERM; a rerun carries on where it stopped."""
 

@@ -116,6 +116,14 @@ class Fetcher:
         same = entry is not None and entry.sha256 == fresh.sha256
         return Fetched(fresh, UNCHANGED if same else DOWNLOADED)
 
+    def cached(self, location: str, *, local: bool = False) -> Fetched | None:
+        """The intact cached copy of a URL (or a local mirror file), without asking anyone; None if none."""
+        url = Path(location).resolve().as_uri() if local else location
+        entry = self.cache.lookup(url)
+        if entry is None or not self.cache.is_intact(entry):
+            return None
+        return Fetched(entry, NOT_MODIFIED)
+
     def _trusted_entry(self, url: str) -> CacheEntry | None:
         entry = self.cache.lookup(url)
         if entry is not None and not self.cache.is_intact(entry):

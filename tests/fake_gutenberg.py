@@ -11,6 +11,7 @@ import email.utils
 import hashlib
 import html
 import io
+import random
 import threading
 import time
 from collections import defaultdict, deque
@@ -19,15 +20,44 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LAST_MODIFIED = email.utils.formatdate(1_700_000_000, usegmt=True)
 
-WORDS = ("the engine hummed beneath a pale sky while the travellers argued about the comet and its "
-         "strange light over the silent city of glass and iron where no clock had ever stopped").split()
+ENGLISH = """the engine hummed beneath a pale sky while travellers argued about comet and its strange light over
+silent city of glass iron where no clock had ever stopped she said that we would find them before night fell upon
+river old captain looked at his map with great care because there was little time left for anyone who wanted to
+return home through dark forest between mountains people gathered in square to hear news from distant colony which
+had sent message after many years nobody knew what it meant but everyone agreed something must be done soon children
+ran along streets shouting names of ships as they landed one by one on field near harbour machines worked day and
+night building towers higher than any bird could fly doctor wrote letters to friends describing wonders he had seen
+in laboratory under hill when morning came sun rose red behind clouds and wind carried smell of rain across empty
+fields her brother never believed stories about men from moon yet he listened every evening by fire until late
+hours window door house room table chair book paper letter voice face hand eyes heart mind world life death light
+water stone metal wheel rope boat train road bridge tower garden tree flower winter summer spring autumn year month
+week hour minute always never often sometimes perhaps certainly quickly slowly quietly suddenly together alone
+again still already yet""".split()
+FRENCH = """le la les un une des de du et est il elle nous vous ils elles dans sur sous avec pour par sans mais ou
+donc car que qui quoi dont cette ces son sa ses leur leurs notre votre mon ma mes ton ta tes ville maison homme femme
+enfant jour nuit soleil lune ciel mer terre machine voyage monde temps heure porte fenêtre rue place navire étoile
+avait était sera fut sont ont fait dit voir venir aller prendre trouver donner penser savoir vouloir pouvoir devoir
+encore toujours jamais souvent bientôt déjà aussi très trop peu beaucoup ensemble seul vieux jeune grand petit
+nouveau dernier premier longue belle noire blanche rouge froide chaude lumière silence bruit vent pluie neige""".split()
 
 
-def prose(seed: int, paragraphs: int = 6, words: int = 60) -> str:
+def prose(seed: int, paragraphs: int = 40, words: int = 60, vocabulary: list[str] = ENGLISH) -> str:
+    """Made-up text: ``paragraphs`` paragraphs of ``words`` words drawn at random (seeded) from ``vocabulary``.
+
+    Different seeds give texts that share no long runs of words, so they are not near-duplicates.
+    """
+    rng = random.Random(seed)
     out = []
-    for p in range(paragraphs):
-        out.append(" ".join(WORDS[(seed * 7 + p * 13 + i * 5) % len(WORDS)] for i in range(words)).capitalize() + ".")
+    for _ in range(paragraphs):
+        sentence = [rng.choice(vocabulary) for _ in range(words)]
+        for i in range(11, words, 12):
+            sentence[i] += "."
+        out.append(" ".join(sentence).capitalize().rstrip(".") + ".")
     return "\n\n".join(out)
+
+
+def french(seed: int, paragraphs: int = 40, words: int = 60) -> str:
+    return prose(seed, paragraphs, words, FRENCH)
 
 
 def gutenberg_text(book_id: int, title: str, author: str, body: str, *, language: str = "English",
@@ -87,7 +117,8 @@ def default_books() -> list[FakeBook]:
         FakeBook(102, "Voyage to the Ice Moon", "Marchetti, Hélène", ["Science Fiction"], downloads=800,
                  text=latin),
         FakeBook(103, "Les Machines du Ciel", "Dubois, Marcel", ["Science Fiction"], language="fr", downloads=700,
-                 text=text(103, "Les Machines du Ciel", "Marcel Dubois", language="French")),
+                 text=gutenberg_text(103, "Les Machines du Ciel", "Marcel Dubois", french(103),
+                                     language="French").encode("utf-8")),
         FakeBook(104, "The Silent Orbit", "Okafor, James", ["Science Fiction"], rdf=False, downloads=600,
                  text=b"\xef\xbb\xbf" + text(104, "The Silent Orbit", "James Okafor")),
         FakeBook(105, "Stories of Tomorrow", "Various", ["Science Fiction"], media_type="Sound", downloads=500),

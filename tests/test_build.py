@@ -23,7 +23,7 @@ def test_a_build_fetches_every_book_of_the_shelf(site, make_config):
     result = Build(make_config(), progress=False).run()
     books = by_id(result)
     assert set(books) == SF_IDS
-    assert {i for i, b in books.items() if b.status == DOWNLOADED} == FETCHABLE
+    assert {i for i, b in books.items() if b.fetched == DOWNLOADED} == FETCHABLE
     assert books[105].status == SKIPPED and books[105].reason == "not text: Sound"
     assert books[107].status == FAILED and "no plain-text file" in books[107].reason
     assert "/files/107/107-0.txt" in books[107].reason
@@ -45,7 +45,7 @@ def test_a_second_run_downloads_nothing(site, make_config):
     site.clear_log()
     result = Build(make_config(), progress=False).run()
     assert site.count(200) == 0
-    assert {i for i, b in by_id(result).items() if b.status == NOT_MODIFIED} == FETCHABLE
+    assert {i for i, b in by_id(result).items() if b.fetched == NOT_MODIFIED} == FETCHABLE
     # the text that moved to /files/ is asked for where it was found, not at the 404 first
     assert not site.requests_for("/cache/epub/106/pg106.txt")
 
@@ -56,7 +56,7 @@ def test_a_changed_book_is_the_only_one_downloaded_again(site, make_config):
     site.render()
     site.clear_log()
     result = Build(make_config(), progress=False).run()
-    assert {i for i, b in by_id(result).items() if b.status == DOWNLOADED} == {101}
+    assert {i for i, b in by_id(result).items() if b.fetched == DOWNLOADED} == {101}
     assert [r.path for r in site.log if r.status == 200] == ["/cache/epub/101/pg101.txt"]
 
 
@@ -65,7 +65,7 @@ def test_a_book_added_to_the_shelf_is_picked_up(site, make_config):
     site.books[109].shelves.append("Science Fiction")
     site.render()
     result = Build(make_config(), progress=False).run()
-    assert by_id(result)[109].status == DOWNLOADED
+    assert by_id(result)[109].fetched == DOWNLOADED
     assert result.counts.by_status[DOWNLOADED] == 1
 
 
@@ -76,7 +76,7 @@ def test_faults_on_every_kind_of_request_still_end_with_every_book(site, make_co
     site.fail("/cache/epub/102/pg102.txt", "truncate", "429")
     site.fail("/cache/epub/104/pg104.txt", "reset", "500")
     result = Build(make_config(), progress=False).run()
-    assert {i for i, b in by_id(result).items() if b.status == DOWNLOADED} == FETCHABLE
+    assert {i for i, b in by_id(result).items() if b.fetched == DOWNLOADED} == FETCHABLE
     assert by_id(result)[102].raw_path.read_bytes() == site.books[102].text
 
 
@@ -88,7 +88,7 @@ def test_a_book_that_keeps_failing_fails_alone(site, make_config):
     result = Build(config, progress=False).run()
     books = by_id(result)
     assert books[101].status == FAILED and "HTTP 503 after 3 attempts" in books[101].reason
-    assert {i for i, b in books.items() if b.status == DOWNLOADED} == FETCHABLE - {101}
+    assert {i for i, b in books.items() if b.fetched == DOWNLOADED} == FETCHABLE - {101}
 
 
 def test_catalog_source_finds_the_same_books(site, make_config):
@@ -116,14 +116,14 @@ def test_a_local_mirror_supplies_the_texts(site, make_config, tmp_path):
     assert books[103].status == FAILED and "103-0.txt" in books[103].reason
     assert not [r for r in site.log if r.path.endswith(".txt") and r.path != "/robots.txt"]
     again = Build(make_config(mirror=str(mirror)), progress=False).run()
-    assert by_id(again)[101].status == NOT_MODIFIED
+    assert by_id(again)[101].fetched == NOT_MODIFIED
 
 
 def test_a_mirror_url_supplies_the_texts(site, make_config):
     site.files["/mirror/1/0/101/101-8.txt"] = site.books[101].text
     result = Build(make_config(mirror=site.base_url + "/mirror"), progress=False).run()
     book = by_id(result)[101]
-    assert book.status == DOWNLOADED and book.text_url.endswith("/mirror/1/0/101/101-8.txt")
+    assert book.fetched == DOWNLOADED and book.text_url.endswith("/mirror/1/0/101/101-8.txt")
     assert site.requests_for("/mirror/1/0/101/101-0.txt", 404)
 
 
@@ -169,7 +169,7 @@ def test_a_negative_delay_is_refused(make_config):
 
 # -- the cleaning stage --------------------------------------------------------------------------------
 
-def test_fetched_books_are_cleaned_and_audited_beside_the_corpus(site, make_config, tmp_path):
+def test_fetched_books_are_cleaned_and_audited_in_the_published_version(site, make_config, tmp_path):
     import json
 
     result = Build(make_config(), progress=False).run()
@@ -179,7 +179,8 @@ def test_fetched_books_are_cleaned_and_audited_beside_the_corpus(site, make_conf
     assert "Gutenberg" not in latin and "Produced by" not in latin
     assert books[102].encoding == "iso-8859-1" and books[104].encoding == "utf-8-sig"
     assert result.cleaned == len(FETCHABLE) and result.cleaned_from_cache == 0
-    records = [json.loads(line) for line in (tmp_path / "corpora" / "science-fiction" / "cleaning.jsonl").open()]
+    audit = tmp_path / "corpora" / "science-fiction" / "current" / "cleaning.jsonl"
+    records = [json.loads(line) for line in audit.open()]
     assert [r["id"] for r in records] == sorted(FETCHABLE)
     rules = {c["rule"] for r in records for c in r["cuts"]}
     assert {"header", "footer", "credits"} <= rules
@@ -223,7 +224,7 @@ def test_an_unexpected_error_on_one_book_fails_that_book_alone(site, make_config
     result = Build(make_config(), progress=False).run()
     books = by_id(result)
     assert books[101].status == FAILED and "ValueError: something odd in this file" in books[101].reason
-    assert {i for i, b in books.items() if b.status == DOWNLOADED} == FETCHABLE - {101}
+    assert {i for i, b in books.items() if b.clean_path is not None} == FETCHABLE - {101}
 
 
 def test_atomic_writes_of_one_path_from_many_threads_do_not_collide(tmp_path):

@@ -63,12 +63,12 @@ def test_the_shelf_is_fetched_whole_and_a_rerun_downloads_nothing(tmp_path):
     with standin(log) as base_url:
         first = build(base_url, tmp_path / "corpora")
         assert {b.id for b in first.books} == shelf_book_ids()
-        assert {b.status for b in first.books} == {"downloaded"}
+        assert {b.fetched for b in first.books} == {"downloaded"}
         assert first.exit_code == 0
         assert_byte_identical(first)
         log.write_text("")
         second = build(base_url, tmp_path / "corpora")
-    assert {b.status for b in second.books} == {"not_modified"}
+    assert {b.fetched for b in second.books} == {"not_modified"}
     assert statuses(log) and "200" not in statuses(log)
 
 

@@ -1,0 +1,459 @@
+"""Published corpus versions: written whole beside their final place, renamed in, then ``current`` switched.
+
+Layout of ``<out>/<shelf-slug>/``::
+
+    current -> 20261122T031500Z       the newest complete version (a relative symlink)
+    20261122T031500Z/
+        manifest.json                 schema, config, source, counts, splits, every file's sha256
+        books.csv                     one row per discovered book: kept (with its split) or dropped (with why)
+        train.parquet val.parquet test.parquet
+        train/train-00000.txt ...     UTF-8 text shards, books joined by the separator
+        cleaning.jsonl                what the cleaner (and the passage filter) cut from each book
+    .lock                             held by the running build
+
+A version is written into ``.tmp-<name>-<pid>/``, flushed to disk, renamed to ``<name>/``, and only
+then does ``current`` move (a new symlink renamed over the old). Killed at any moment, ``current``
+names the old complete version or the new one. Leftover temporary folders are removed by the next
+build, under the lock; the oldest versions beyond ``keep_versions`` are deleted.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import __version__
+from .analysis import ANALYSIS_VERSION, corpus_text
+from .book import Book
+from .clean import CLEANER_VERSION
+from .config import SPLIT_NAMES, BuildConfig, CorpusConfig
+from .errors import PublishError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+CURRENT = "current"
+VERSION_NAME = re.compile(r"^(\d{8}T\d{6}Z)(?:-(\d+))?$")
+BOOKS_COLUMNS = ["id", "title", "author", "language_meta", "language_detected", "language_share",
+                 "language_disagrees", "status", "split", "reason", "kept_id", "split_key", "chars", "words",
+                 "sha256", "raw_sha256", "encoding", "passage_chars_removed", "text_url"]
+PARQUET_SCHEMA = pa.schema([("id", pa.int64()), ("title", pa.string()), ("author", pa.string()),
+                            ("language", pa.string()), ("chars", pa.int64()), ("words", pa.int64()),
+                            ("sha256", pa.string()), ("text", pa.large_string())])
+PARQUET_ROW_GROUP_BYTES = 32 * 1024 * 1024
+
+
+# -- the books table ---------------------------------------------------------------------------------
+
+def book_row(book: Book) -> dict:
+    kept = book.usable
+    return {
+        "id": book.id, "title": book.title, "author": book.author,
+        "language_meta": "+".join(book.languages), "language_detected": book.language_detected,
+        "language_share": f"{book.language_share:.4f}" if book.language_detected else "",
+        "language_disagrees": int(book.language_disagrees) if book.language_detected else "",
+        "status": "kept" if kept else "dropped", "split": book.split if kept else "",
+        "reason": "" if kept else (f"failed: {book.reason}" if book.status == "failed" else book.reason),
+        "kept_id": book.kept_id if book.kept_id is not None else "",
+        "split_key": book.split_key if book.split_key is not None else "",
+        "chars": book.chars if book.sha256 else "", "words": book.words if book.sha256 else "",
+        "sha256": book.sha256, "raw_sha256": book.raw_sha256 or "", "encoding": book.encoding or "",
+        "passage_chars_removed": sum(end - start for start, end, _ in book.passages_removed) if kept else "",
+        "text_url": book.text_url or "",
+    }
+
+
+def books_csv(books: list[Book]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=BOOKS_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for book in sorted(books, key=lambda b: b.id):
+        writer.writerow(book_row(book))
+    return out.getvalue().encode("utf-8")
+
+
+def content_key(books_table: bytes, config: CorpusConfig) -> str:
+    """Equal for two builds that would publish the same corpus: the no-op refresh test."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"schema": SCHEMA_VERSION, "config": asdict(config)}, sort_keys=True).encode())
+    digest.update(books_table)
+    return digest.hexdigest()
+
+
+# -- the corpus folder and its versions ---------------------------------------------------------------
+
+@dataclass
+class PublishedVersion:
+    path: Path
+    manifest: dict
+    books: list[dict]
+    """books.csv as dicts of strings."""
+
+    @property
+    def kept(self) -> dict[int, dict]:
+        return {int(row["id"]): row for row in self.books if row["status"] == "kept"}
+
+    @property
+    def split_keys(self) -> dict[int, int]:
+        return {int(row["id"]): int(row["split_key"]) for row in self.books if row.get("split_key")}
+
+
+class CorpusDir:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    @property
+    def current_link(self) -> Path:
+        return self.root / CURRENT
+
+    def current(self) -> Path | None:
+        """The version ``current`` names, when it is there and complete."""
+        link = self.current_link
+        if not link.exists():
+            return None
+        target = link.resolve()
+        return target if (target / "manifest.json").is_file() else None
+
+    def versions(self) -> list[Path]:
+        if not self.root.is_dir():
+            return []
+        found = [p for p in self.root.iterdir() if p.is_dir() and not p.is_symlink() and VERSION_NAME.match(p.name)]
+        return sorted(found, key=_version_order)
+
+    def read_current(self) -> PublishedVersion | None:
+        path = self.current()
+        return read_version(path) if path else None
+
+    def new_version_name(self) -> str:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        taken = {p.name for p in self.root.iterdir()} if self.root.is_dir() else set()
+        name, n = stamp, 0
+        while name in taken or any(t.startswith(f".tmp-{name}-") for t in taken):
+            n += 1
+            name = f"{stamp}-{n}"
+        newest = self.versions()
+        if newest and _version_order(Path(name)) <= _version_order(newest[-1]):
+            # the clock went back: stay after the newest version so order still means age
+            base, _, number = newest[-1].name.partition("-")
+            name = f"{base}-{int(number or 0) + 1}"
+        return name
+
+    def remove_leftovers(self) -> list[str]:
+        """Temporary folders and links of runs that died; call only while holding the lock."""
+        removed = []
+        if not self.root.is_dir():
+            return removed
+        for path in self.root.iterdir():
+            if path.name.startswith(".tmp-"):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path.name)
+            elif path.name.startswith(f".{CURRENT}-"):
+                path.unlink(missing_ok=True)
+                removed.append(path.name)
+        return removed
+
+    def prune(self, keep: int) -> list[str]:
+        """Delete the oldest versions beyond ``keep``; never the current one."""
+        current = self.current()
+        versions = self.versions()
+        doomed = [v for v in versions[:-keep] if current is None or v.resolve() != current]
+        for version in doomed:
+            # rename first: a reader never sees a half-deleted version under its own name
+            trash = self.root / f".tmp-deleting-{version.name}-{os.getpid()}"
+            os.rename(version, trash)
+            shutil.rmtree(trash, ignore_errors=True)
+        return [v.name for v in doomed]
+
+
+def _version_order(path: Path) -> tuple[str, int]:
+    match = VERSION_NAME.match(path.name)
+    return (match.group(1), int(match.group(2) or 0)) if match else ("", 0)
+
+
+def read_version(path: Path) -> PublishedVersion:
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        with open(path / "books.csv", encoding="utf-8", newline="") as handle:
+            books = list(csv.DictReader(handle))
+    except (OSError, ValueError) as exc:
+        raise PublishError(f"cannot read the corpus version {path}: {exc}; "
+                           f"delete that folder (and the current link) to start a fresh corpus") from None
+    return PublishedVersion(path, manifest, books)
+
+
+# -- writing a version ----------------------------------------------------------------------------------
+
+@dataclass
+class FileRecord:
+    path: str
+    bytes: int
+    sha256: str
+    books: int | None = None
+
+    def to_dict(self) -> dict:
+        record = {"path": self.path, "bytes": self.bytes, "sha256": self.sha256}
+        if self.books is not None:
+            record["books"] = self.books
+        return record
+
+
+class _HashingFile:
+    """A file written once, whose size and sha256 are known when it closes."""
+
+    def __init__(self, path: Path, root: Path):
+        self.path, self.root = path, root
+        self.handle = open(path, "wb")
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.handle.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+
+    def close(self, books: int | None = None) -> FileRecord:
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.handle.close()
+        return FileRecord(self.path.relative_to(self.root).as_posix(), self.size, self.digest.hexdigest(), books)
+
+
+class ShardWriter:
+    """Text shards of at most ``limit`` bytes. A book is never split unless it alone is over the limit."""
+
+    def __init__(self, folder: Path, root: Path, split: str, limit: int, separator: bytes):
+        self.folder, self.root, self.split = folder, root, split
+        self.limit, self.separator = limit, separator
+        self.records: list[FileRecord] = []
+        self._file: _HashingFile | None = None
+        self._books = 0
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def _open(self) -> _HashingFile:
+        self._close()
+        self._file = _HashingFile(self.folder / f"{self.split}-{len(self.records):05d}.txt", self.root)
+        return self._file
+
+    def _close(self) -> None:
+        if self._file is not None:
+            self.records.append(self._file.close(self._books))
+            self._file, self._books = None, 0
+
+    def add(self, data: bytes) -> None:
+        current = self._file
+        gap = self.separator if current is not None and current.size else b""
+        if current is None or (current.size and current.size + len(gap) + len(data) > self.limit):
+            current, gap = self._open(), b""
+        current.write(gap)
+        self._books += 1
+        while current.size + len(data) > self.limit:
+            cut = _utf8_boundary(data, self.limit - current.size)
+            current.write(data[:cut])
+            data = data[cut:]
+            current = self._open()
+            self._books = 1
+        current.write(data)
+
+    def close(self) -> list[FileRecord]:
+        self._close()
+        return self.records
+
+
+def _utf8_boundary(data: bytes, at: int) -> int:
+    """The largest cut at or before ``at`` that does not split a UTF-8 character (at least 1 byte on)."""
+    at = max(1, min(at, len(data)))
+    while 0 < at < len(data) and (data[at] & 0xC0) == 0x80:
+        at -= 1
+    return at or 1
+
+
+class ParquetSplitWriter:
+    """One row per book, written in row groups of about 32 MB so memory stays flat."""
+
+    def __init__(self, path: Path, root: Path):
+        self.path, self.root = path, root
+        self.writer = pq.ParquetWriter(path, PARQUET_SCHEMA, compression="zstd")
+        self.rows: list[dict] = []
+        self.pending = 0
+
+    def add(self, book: Book, text: str) -> None:
+        self.rows.append({"id": book.id, "title": book.title, "author": book.author,
+                          "language": book.language_detected, "chars": book.chars, "words": book.words,
+                          "sha256": book.sha256, "text": text})
+        self.pending += len(text)
+        if self.pending >= PARQUET_ROW_GROUP_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.rows:
+            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=PARQUET_SCHEMA))
+            self.rows, self.pending = [], 0
+
+    def close(self) -> FileRecord:
+        self._flush()
+        self.writer.close()
+        return _record_file(self.path, self.root)
+
+
+def _record_file(path: Path, root: Path, books: int | None = None) -> FileRecord:
+    digest = hashlib.sha256()
+    with open(path, "rb+") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+        os.fsync(handle.fileno())
+    return FileRecord(path.relative_to(root).as_posix(), path.stat().st_size, digest.hexdigest(), books)
+
+
+def _write_file(path: Path, root: Path, data: bytes) -> FileRecord:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return FileRecord(path.relative_to(root).as_posix(), len(data), hashlib.sha256(data).hexdigest())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class PublishPlan:
+    """Everything a version's manifest says beyond its files."""
+
+    shelf: dict
+    source: dict
+    counts: dict
+    content_key: str
+    changes: dict = field(default_factory=dict)
+    previous_version: str | None = None
+
+
+def publish(corpus: CorpusDir, books: list[Book], table: bytes, plan: PublishPlan, config: BuildConfig,
+            *, progress=None) -> Path:
+    """Write a complete version beside the others, rename it into place, switch ``current`` to it."""
+    name = corpus.new_version_name()
+    temp = corpus.root / f".tmp-{name}-{os.getpid()}"
+    temp.mkdir(parents=True)
+    try:
+        manifest = _write_version(temp, name, books, table, plan, config, progress)
+        _write_file(temp / "manifest.json", temp, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
+        for folder in (temp, *(temp / split for split in SPLIT_NAMES)):
+            _fsync_dir(folder)
+        final = corpus.root / name
+        os.rename(temp, final)
+        _fsync_dir(corpus.root)
+        link = corpus.root / f".{CURRENT}-{os.getpid()}"
+        link.unlink(missing_ok=True)
+        os.symlink(name, link)
+        os.replace(link, corpus.current_link)
+        _fsync_dir(corpus.root)
+    except OSError as exc:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise PublishError(f"cannot write the corpus under {corpus.root}: {exc.strerror or exc}; "
+                           f"the current version is unchanged") from None
+    return final
+
+
+def _write_version(folder: Path, name: str, books: list[Book], table: bytes, plan: PublishPlan,
+                   config: BuildConfig, progress) -> dict:
+    separator = config.corpus.separator.encode("utf-8")
+    splits = {}
+    kept = [b for b in books if b.usable]
+    for split in SPLIT_NAMES:
+        members = sorted((b for b in kept if b.split == split), key=lambda b: b.id)
+        shards = ShardWriter(folder / split, folder, split, config.corpus.shard_size, separator)
+        parquet = ParquetSplitWriter(folder / f"{split}.parquet", folder)
+        chars = text_bytes = words = 0
+        for book in members:
+            text = corpus_text(book)
+            data = text.encode("utf-8")
+            shards.add(data)
+            parquet.add(book, text)
+            chars += len(text)
+            words += book.words
+            text_bytes += len(data)
+            if progress is not None:
+                progress.update(1)
+        splits[split] = {"books": len(members), "chars": chars, "words": words, "bytes": text_bytes,
+                         "ids": [b.id for b in members],
+                         "parquet": parquet.close().to_dict(), "shards": [r.to_dict() for r in shards.close()]}
+    files = {"books.csv": _write_file(folder / "books.csv", folder, table).to_dict(),
+             "cleaning.jsonl": _write_file(folder / "cleaning.jsonl", folder, _audit_lines(books)).to_dict()}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "version": name,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "tool": {"name": "gutenberg-lstm", "version": __version__, "cleaner_version": CLEANER_VERSION,
+                 "analysis_version": ANALYSIS_VERSION},
+        "shelf": plan.shelf,
+        "source": plan.source,
+        "config": _config_record(config),
+        "separator": config.corpus.separator,
+        "content_key": plan.content_key,
+        "previous_version": plan.previous_version,
+        "counts": plan.counts,
+        "changes": plan.changes,
+        "splits": splits,
+        "files": files,
+    }
+
+
+def _config_record(config: BuildConfig) -> dict:
+    record = asdict(config)
+    for key in ("out", "cache_dir"):
+        record[key] = str(record[key]) if record[key] is not None else None
+    record.pop("dry_run", None)
+    return record
+
+
+def _audit_lines(books: list[Book]) -> bytes:
+    lines = []
+    for book in sorted(books, key=lambda b: b.id):
+        if book.clean_audit is None:
+            continue
+        record = {"id": book.id, "title": book.title, "text_url": book.text_url, "raw_sha256": book.raw_sha256,
+                  **book.clean_audit}
+        if book.passages_removed:
+            record["passages_removed"] = [{"start": s, "end": e, "language": lang, "chars": e - s}
+                                          for s, e, lang in book.passages_removed]
+        lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+    return "".join(lines).encode("utf-8")
+
+
+def verify_version(path: Path) -> list[str]:
+    """Problems found checking a version against its manifest (empty: complete and intact)."""
+    problems = []
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [f"manifest.json: {exc}"]
+    records = [*manifest.get("files", {}).values()]
+    for split in manifest.get("splits", {}).values():
+        records.append(split["parquet"])
+        records.extend(split["shards"])
+    for record in records:
+        file = path / record["path"]
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            problems.append(f"{record['path']}: {exc.strerror or exc}")
+            continue
+        if len(data) != record["bytes"] or hashlib.sha256(data).hexdigest() != record["sha256"]:
+            problems.append(f"{record['path']}: size or sha256 differs from the manifest")
+    return problems
