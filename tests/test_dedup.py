@@ -1,0 +1,66 @@
+"""Exact and near-duplicate detection across a shelf."""
+
+from __future__ import annotations
+
+import random
+
+from fake_gutenberg import prose
+
+from pipeline.dedup import DedupInput, find_duplicates, minhash, similarity, text_fingerprint
+
+
+def item(book_id: int, text: str, prefer: bool = False) -> DedupInput:
+    return DedupInput(book_id, text_fingerprint(text), minhash(text), prefer)
+
+
+def edition(text: str, changed: float, seed: int = 0) -> str:
+    """Another edition: a share of the words replaced (spelling, typos), as between two transcriptions."""
+    rng = random.Random(seed)
+    words = text.split(" ")
+    for i in rng.sample(range(len(words)), int(len(words) * changed)):
+        words[i] = words[i].upper() + "e"
+    return " ".join(words)
+
+
+def test_texts_that_differ_only_in_case_and_spacing_are_exact_duplicates():
+    text = prose(1)
+    copy = text.upper().replace(" ", "  \n")
+    assert text_fingerprint(text) == text_fingerprint(copy)
+    [duplicate] = find_duplicates([item(20, copy), item(10, text), item(30, prose(2))])
+    assert (duplicate.id, duplicate.kept_id, duplicate.exact) == (20, 10, True)
+    assert duplicate.reason == "duplicate: same text as #10"
+
+
+def test_a_near_duplicate_edition_is_found_and_a_different_book_is_not():
+    text = prose(3, paragraphs=60)
+    near = edition(text, 0.005)
+    assert similarity(minhash(text), minhash(near)) >= 0.9
+    assert similarity(minhash(text), minhash(prose(4, paragraphs=60))) < 0.1
+    [duplicate] = find_duplicates([item(7, text), item(9, near), item(8, prose(4, paragraphs=60))])
+    assert (duplicate.id, duplicate.kept_id, duplicate.exact) == (9, 7, False)
+    assert duplicate.reason.startswith("near-duplicate: edition of #7 (Jaccard 0.9")
+
+
+def test_a_loosely_related_text_is_not_a_duplicate():
+    text = prose(5, paragraphs=60)
+    assert find_duplicates([item(1, text), item(2, edition(text, 0.2))]) == []
+
+
+def test_the_copy_kept_before_stays_kept_and_order_does_not_matter():
+    text = prose(6)
+    items = [item(3, text), item(5, text + " "), item(4, text.upper())]
+    assert [(d.id, d.kept_id) for d in find_duplicates(items)] == [(4, 3), (5, 3)]
+    assert [(d.id, d.kept_id) for d in find_duplicates(items[::-1])] == [(4, 3), (5, 3)]
+    items[1].prefer = True
+    assert [(d.id, d.kept_id) for d in find_duplicates(items)] == [(3, 5), (4, 5)]
+
+
+def test_minhash_is_the_same_in_every_process():
+    import subprocess
+    import sys
+
+    code = "from pipeline.dedup import minhash; print(minhash('a b c d e f g h i j k').tobytes().hex())"
+    here = minhash("a b c d e f g h i j k").tobytes().hex()
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={"PYTHONHASHSEED": "123", "PATH": ""}).stdout.strip()
+    assert other == here

@@ -1,0 +1,81 @@
+"""Writing versions: shards, the lock, the current link, pruning."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pipeline.errors import LockedError
+from pipeline.lock import CorpusLock
+from pipeline.publish import CorpusDir, ShardWriter
+
+
+def test_shards_stay_under_the_limit_and_books_do_not_straddle_them(tmp_path):
+    books = [("é" * 300 + f" book {i}").encode() for i in range(10)]  # 610 bytes each
+    writer = ShardWriter(tmp_path / "train", tmp_path, "train", limit=1500, separator=b"\n--\n")
+    for data in books:
+        writer.add(data)
+    records = writer.close()
+    assert all(r.bytes <= 1500 for r in records)
+    assert [r.books for r in records] == [2, 2, 2, 2, 2]
+    joined = b"\n--\n".join((tmp_path / r.path).read_bytes() for r in records)
+    assert joined == b"\n--\n".join(books)
+
+
+def test_a_book_larger_than_a_shard_is_cut_between_characters(tmp_path):
+    big = ("ü" * 2000).encode()  # 4,000 bytes of two-byte characters
+    writer = ShardWriter(tmp_path / "train", tmp_path, "train", limit=1001, separator=b"|")
+    writer.add(b"small")
+    writer.add(big)
+    records = writer.close()
+    parts = [(tmp_path / r.path).read_bytes() for r in records]
+    assert all(len(p) <= 1001 for p in parts)
+    for part in parts:
+        part.decode("utf-8")  # every shard is valid UTF-8 on its own
+    assert b"".join(parts[1:]) == big and parts[0] == b"small"
+
+
+def test_a_second_lock_is_refused_with_the_owners_pid(tmp_path):
+    with CorpusLock(tmp_path):
+        with pytest.raises(LockedError, match=rf"another build is running \(pid {os.getpid()}\)") as caught:
+            CorpusLock(tmp_path).acquire()
+        assert caught.value.exit_code == 75
+    with CorpusLock(tmp_path):  # released: free again
+        pass
+
+
+def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path):
+    code = ("import os, signal, sys; from pipeline.lock import CorpusLock; "
+            f"CorpusLock({str(tmp_path)!r}).acquire(); print(os.getpid(), flush=True); "
+            "os.kill(os.getpid(), signal.SIGKILL)")
+    dead = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert dead.returncode == -9
+    lock = CorpusLock(tmp_path)
+    lock.acquire()
+    assert lock.taken_over_from == int(dead.stdout)
+    assert (tmp_path / ".lock").read_text().strip() == str(os.getpid())
+    lock.release()
+
+
+def test_versions_are_named_in_order_even_within_one_second(tmp_path):
+    corpus = CorpusDir(tmp_path)
+    names = []
+    for _ in range(3):
+        name = corpus.new_version_name()
+        (tmp_path / name).mkdir()
+        names.append(name)
+    assert [p.name for p in corpus.versions()] == names and len(set(names)) == 3
+
+
+def test_pruning_keeps_the_newest_and_never_the_current(tmp_path):
+    corpus = CorpusDir(tmp_path)
+    names = ["20260101T000000Z", "20260102T000000Z", "20260103T000000Z", "20260104T000000Z"]
+    for name in names:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "manifest.json").write_text("{}")
+    os.symlink(names[0], tmp_path / "current")  # an old version made current again by hand
+    assert corpus.prune(keep=2) == [names[1]]
+    assert [p.name for p in corpus.versions()] == [names[0], names[2], names[3]]
