@@ -14,6 +14,7 @@ from conftest import STANDIN
 
 from pipeline.build import Build
 from pipeline.config import BuildConfig, HttpConfig
+from pipeline.publish import CorpusDir, verify_version
 
 pytestmark = [pytest.mark.standin,
               pytest.mark.skipif(not (STANDIN / "serve.py").is_file(), reason="../shared/gutenberg is absent")]
@@ -58,18 +59,41 @@ def assert_byte_identical(result) -> None:
         assert book.raw_path.read_bytes() == site_file.read_bytes(), book.id
 
 
-def test_the_shelf_is_fetched_whole_and_a_rerun_downloads_nothing(tmp_path):
+def rdf_languages(book_id: int) -> set[str]:
+    """The book's languages read straight from the stand-in's RDF file; empty when it has none."""
+    rdf = STANDIN / "site" / "cache" / "epub" / str(book_id) / f"pg{book_id}.rdf"
+    if not rdf.is_file():
+        return set()
+    return set(re.findall(r'RFC4646">([^<]+)<', rdf.read_text(encoding="utf-8")))
+
+
+def test_the_shelf_is_built_keeping_english_books_and_a_rerun_changes_nothing(tmp_path):
     log = tmp_path / "requests.log"
     with standin(log) as base_url:
         first = build(base_url, tmp_path / "corpora")
         assert {b.id for b in first.books} == shelf_book_ids()
         assert {b.fetched for b in first.books} == {"downloaded"}
-        assert first.exit_code == 0
+        assert first.exit_code == 0 and first.published
         assert_byte_identical(first)
         log.write_text("")
         second = build(base_url, tmp_path / "corpora")
     assert {b.fetched for b in second.books} == {"not_modified"}
     assert statuses(log) and "200" not in statuses(log)
+    assert not second.published and second.version == first.version
+    assert CorpusDir(tmp_path / "corpora" / "science-fiction").versions() == [first.version]
+    assert verify_version(first.version) == []
+
+    foreign = {b.id for b in first.books if rdf_languages(b.id) and "en" not in rdf_languages(b.id)}
+    english = {b.id for b in first.books if "en" in rdf_languages(b.id)}
+    assert len(foreign) >= 4 and len(english) > 100
+    for book in first.books:
+        if book.id in foreign:
+            assert not book.usable and book.reason.startswith("language: detected "), (book.id, book.reason)
+        elif book.id in english:
+            # English books are kept, unless too short or another edition of a kept one
+            assert book.usable or book.reason.startswith(("too short", "duplicate", "near-duplicate")), book.reason
+    kept = {b.id for b in first.kept}
+    assert len(kept) >= len(english) - 5
 
 
 def test_injected_faults_still_end_with_every_book_byte_identical(tmp_path):
