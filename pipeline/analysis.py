@@ -48,52 +48,60 @@ def corpus_text(book: Book) -> str:
     return remove_spans(book.clean_path.read_text(encoding="utf-8"), book.passages_removed)
 
 
-def analyse_book(book: Book, cache: AnalysisCache, config: CorpusConfig) -> None:
-    """Give a cleaned ``book`` its language judgement and, when its language is wanted, its text profile.
+class BookAnalysis:
+    """The analysis of one cleaned book, read from the cache and completed where it is missing.
 
-    Sets the book's fields; the filters in ``filters.py`` decide from them.
+    ``language()`` then, if the language is wanted, ``profile()``; ``save()`` writes back what was computed.
     """
-    record = cache.load(book.clean_key)
-    changed = False
-    text: str | None = None
 
-    def cleaned_text() -> str:
-        nonlocal text
-        if text is None:
-            assert book.clean_path is not None
-            text = book.clean_path.read_text(encoding="utf-8")
-        return text
+    def __init__(self, book: Book, cache: AnalysisCache):
+        self.book, self.cache = book, cache
+        self.record = cache.load(book.clean_key)
+        self.changed = False
+        self._text: str | None = None
 
-    if "language" not in record:
-        record["language"] = analyse_language(cleaned_text()).to_record()
-        changed = True
-    judgement = judge(LanguageVerdict.from_record(record["language"]), config.languages, book.languages)
-    book.language_detected = judgement.detected
-    book.language_share = judgement.wanted_share
-    book.language_disagrees = judgement.disagrees
-    if judgement.wanted_share < config.min_language_share:
-        if changed:
-            cache.save(book.clean_key, record)
-        return
+    def cleaned_text(self) -> str:
+        if self._text is None:
+            assert self.book.clean_path is not None
+            self._text = self.book.clean_path.read_text(encoding="utf-8")
+        return self._text
 
-    if config.passage_filter:
-        if "passages" not in record:
-            record["passages"] = [list(p) for p in detect_passages(cleaned_text())]
-            changed = True
-        book.passages_removed = [tuple(r) for r in foreign_runs(
-            [tuple(p) for p in record["passages"]], config.languages)]
-    profile_key = "profile" if not book.passages_removed else "profile:" + hashlib.sha256(
-        json.dumps(book.passages_removed).encode()).hexdigest()[:16]
-    profile = record.get(profile_key)
-    if profile is None:
-        final = remove_spans(cleaned_text(), book.passages_removed)
-        profile = {"chars": len(final), "words": len(final.split()),
-                   "sha256": hashlib.sha256(final.encode("utf-8")).hexdigest(),
-                   "fingerprint": text_fingerprint(final), "minhash": minhash(final).tobytes().hex()}
-        record[profile_key] = profile
-        changed = True
-    book.chars, book.words = profile["chars"], profile["words"]
-    book.sha256, book.fingerprint = profile["sha256"], profile["fingerprint"]
-    book.signature = np.frombuffer(bytes.fromhex(profile["minhash"]), dtype=np.uint64)
-    if changed:
-        cache.save(book.clean_key, record)
+    def language(self, config: CorpusConfig) -> None:
+        """Set the book's detected language, its wanted share and any disagreement with the metadata."""
+        if "language" not in self.record:
+            self.record["language"] = analyse_language(self.cleaned_text()).to_record()
+            self.changed = True
+        judgement = judge(LanguageVerdict.from_record(self.record["language"]), config.languages,
+                          self.book.languages)
+        self.book.language_detected = judgement.detected
+        self.book.language_share = judgement.wanted_share
+        self.book.language_disagrees = judgement.disagrees
+
+    def profile(self, config: CorpusConfig) -> None:
+        """Cut foreign passages (with the passage filter), then size, hash and MinHash the text that remains."""
+        book = self.book
+        if config.passage_filter:
+            if "passages" not in self.record:
+                self.record["passages"] = [list(p) for p in detect_passages(self.cleaned_text())]
+                self.changed = True
+            book.passages_removed = [tuple(r) for r in foreign_runs(
+                [tuple(p) for p in self.record["passages"]], config.languages)]
+        # the profile describes the final text, so it is keyed by what was cut from the cleaned one
+        key = "profile" if not book.passages_removed else "profile:" + hashlib.sha256(
+            json.dumps(book.passages_removed).encode()).hexdigest()[:16]
+        profile = self.record.get(key)
+        if profile is None:
+            final = remove_spans(self.cleaned_text(), book.passages_removed)
+            profile = {"chars": len(final), "words": len(final.split()),
+                       "sha256": hashlib.sha256(final.encode("utf-8")).hexdigest(),
+                       "fingerprint": text_fingerprint(final), "minhash": minhash(final).tobytes().hex()}
+            self.record[key] = profile
+            self.changed = True
+        book.chars, book.words = profile["chars"], profile["words"]
+        book.sha256, book.fingerprint = profile["sha256"], profile["fingerprint"]
+        book.signature = np.frombuffer(bytes.fromhex(profile["minhash"]), dtype=np.uint64)
+
+    def save(self) -> None:
+        if self.changed:
+            self.cache.save(self.book.clean_key, self.record)
+            self.changed = False

@@ -1,7 +1,7 @@
 """``python -m pipeline build``: the stages in order, and what became of every book.
 
-Per book, in parallel: metadata (RDF) → type filter → download text → clean → analyse
-(language, passages, size, MinHash) → language and length filters.
+Per book, in parallel: metadata (RDF) → type filter → download text → clean → language filter →
+profile (foreign passages cut, size, MinHash) → length filter.
 Then across the shelf: duplicates → splits → publish a version (or nothing, when nothing changed).
 The whole run after resolving the shelf holds the corpus's lock.
 """
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
-from .analysis import AnalysisCache, analyse_book
+from .analysis import AnalysisCache, BookAnalysis
 from .book import FAILED, Book, RunCounts, reason_kind
 from .cache import RawCache
 from .catalog import books_on_shelf, parse_catalog
@@ -208,8 +208,15 @@ class Build:
             if book.clean_chars == 0:
                 book.skip("empty after cleaning")
                 return note, from_cache
+            analysis = BookAnalysis(book, self.analysis_cache)
             with self.timed("language"):
-                analyse_book(book, self.analysis_cache, self.config.corpus)
+                analysis.language(self.config.corpus)
+            outcome = language_filter(book, self.config.corpus)
+            if outcome.keep:
+                with self.timed("profile"):
+                    analysis.profile(self.config.corpus)
+                outcome = length_filter(book, self.config.corpus)
+            analysis.save()
         except OSError as exc:  # a full disk or a permission problem, reported on the book
             book.fail(f"cannot write the cache: {exc}")
             return note, False
@@ -219,11 +226,8 @@ class Build:
             log.debug("book %s", book.id, exc_info=True)
             book.fail(f"unexpected {type(exc).__name__}: {exc} (rerun with -v for the traceback)")
             return note, False
-        for book_filter in (language_filter, length_filter):
-            outcome = book_filter(book, self.config.corpus)
-            if not outcome.keep:
-                book.drop(outcome.reason)
-                break
+        if not outcome.keep:
+            book.drop(outcome.reason)
         return note, from_cache
 
     def acquire(self, result: BuildResult) -> None:

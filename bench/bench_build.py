@@ -1,0 +1,119 @@
+"""The whole build from the stand-in over loopback: time per stage and per book; language cost vs length.
+
+    python bench/bench_build.py [--jobs 4] [--shelf science-fiction] [--standin ../shared/gutenberg]
+
+1. A cold build (empty cache) of the shelf, then a no-op refresh, each timed end to end, with the
+   seconds each stage took (per-book stages are summed over the worker threads, so they can add
+   up to more than the wall time). Baseline, side by side: a plain ``requests.get`` loop over the
+   same book texts, which only downloads.
+2. The language step's cost per book against book length: the pipeline's ten sampled chunks,
+   next to langdetect given the whole text (baseline), on cleaned stand-in books and on the
+   longest one repeated up to 16 times. The pipeline's column must stay flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pipeline.build import Build  # noqa: E402
+from pipeline.config import BuildConfig  # noqa: E402
+from pipeline.language import CHUNK_CHARS, CHUNKS, analyse_language, detect  # noqa: E402
+
+STAGES = ("discover", "metadata", "download", "clean", "language", "profile", "duplicates", "splits", "publish")
+
+
+def timed_build(base_url: str, out: Path, shelf: str, jobs: int):
+    started = time.perf_counter()
+    result = Build(BuildConfig(shelf=shelf, base_url=base_url, out=out, jobs=jobs), progress=False).run()
+    return time.perf_counter() - started, result
+
+
+def baseline_download(result) -> float:
+    urls = [b.text_url for b in result.books if b.text_url]
+    started = time.perf_counter()
+    for url in urls:
+        requests.get(url, timeout=60).raise_for_status()
+    return time.perf_counter() - started
+
+
+def best_of(fn, text: str, repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn(text)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def language_cost(result) -> list[tuple[str, int, float, float]]:
+    books = sorted((b for b in result.books if b.clean_path), key=lambda b: b.clean_chars)
+    picks = [books[0], books[len(books) // 4], books[len(books) // 2], books[3 * len(books) // 4], books[-1]]
+    rows = []
+    for book in picks:
+        text = book.clean_path.read_text(encoding="utf-8")
+        rows.append((f"#{book.id}", len(text), best_of(analyse_language, text), best_of(detect, text)))
+    longest = books[-1].clean_path.read_text(encoding="utf-8")
+    for times in (4, 16):
+        text = "\n\n".join([longest] * times)
+        rows.append((f"#{books[-1].id} x{times}", len(text), best_of(analyse_language, text), best_of(detect, text)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=4)
+    parser.add_argument("--shelf", default="science-fiction")
+    parser.add_argument("--standin", type=Path, default=REPO.parent / "shared" / "gutenberg")
+    args = parser.parse_args()
+    if not (args.standin / "serve.py").is_file():
+        sys.exit(f"error: no stand-in site at {args.standin}; pass --standin DIR")
+    server = subprocess.Popen([sys.executable, str(args.standin / "serve.py"), "--port", "0"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        base_url = server.stdout.readline().split()[-1]
+        with tempfile.TemporaryDirectory() as out:
+            cold_seconds, cold = timed_build(base_url, Path(out), args.shelf, args.jobs)
+            warm_seconds, warm = timed_build(base_url, Path(out), args.shelf, args.jobs)
+            baseline = baseline_download(cold)
+            languages = language_cost(cold)
+    finally:
+        server.terminate()
+
+    books = len(cold.books)
+    megabytes = cold.counts.bytes_downloaded / 1e6
+    print(f"shelf {cold.shelf.slug}: {books} books, {megabytes:.1f} MB, {len(cold.kept)} kept, jobs {args.jobs}, "
+          f"no delay (loopback)\n")
+    print(f"{'':34} {'seconds':>8} {'ms/book':>8} {'vs baseline':>12}")
+    for name, seconds in (("requests.get of the texts (baseline)", baseline), ("cold build", cold_seconds),
+                          ("no-op refresh", warm_seconds)):
+        print(f"{name:34} {seconds:8.2f} {seconds / books * 1000:8.1f} {seconds / baseline:11.2f}x")
+    print(f"\nno-op refresh published a new version: {warm.published} (target: False, under 5 s)")
+    print(f"\n{'stage (thread-seconds)':34} {'cold':>8} {'refresh':>8} {'cold ms/book':>13}")
+    for stage in STAGES:
+        c, w = cold.stage_seconds.get(stage, 0.0), warm.stage_seconds.get(stage, 0.0)
+        print(f"{stage:34} {c:8.2f} {w:8.2f} {c / books * 1000:13.1f}")
+
+    print(f"\n{'language step per book':20} {'chars':>11} {'10 chunks ms':>13} {'whole text ms':>14}")
+    for name, chars, sampled, whole in languages:
+        print(f"{name:20} {chars:>11,} {sampled * 1000:13.1f} {whole * 1000:14.1f}")
+    full = [row for row in languages if row[1] >= CHUNKS * CHUNK_CHARS]  # shorter books are read whole, in fewer chunks
+    sampled, whole = [row[2] for row in full], [row[3] for row in full]
+    print(f"\nbooks of {CHUNKS * CHUNK_CHARS:,}+ characters ({full[0][1]:,} to {full[-1][1]:,}, "
+          f"{full[-1][1] / full[0][1]:.0f}x): 10 chunks slowest/fastest {max(sampled) / min(sampled):.2f}x "
+          f"(median {statistics.median(sampled) * 1000:.1f} ms); "
+          f"whole text longest/shortest {whole[-1] / whole[0]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
