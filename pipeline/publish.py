@@ -133,7 +133,15 @@ class CorpusDir:
         return sorted(found, key=_version_order)
 
     def read_current(self) -> PublishedVersion | None:
+        """The version the next one builds on: ``current``, or when that link is missing or broken
+        (a version deleted by hand), the newest complete version, so split keys are never forgotten."""
         path = self.current()
+        if path is None:
+            complete = [v for v in self.versions() if (v / "manifest.json").is_file()]
+            if complete:
+                path = complete[-1]
+                log.warning("%s is missing or broken; building on the newest complete version, %s",
+                            self.current_link, path.name)
         return read_version(path) if path else None
 
     def new_version_name(self) -> str:

@@ -79,3 +79,15 @@ def test_pruning_keeps_the_newest_and_never_the_current(tmp_path):
     os.symlink(names[0], tmp_path / "current")  # an old version made current again by hand
     assert corpus.prune(keep=2) == [names[1]]
     assert [p.name for p in corpus.versions()] == [names[0], names[2], names[3]]
+
+
+def test_a_broken_current_link_falls_back_to_the_newest_complete_version(tmp_path):
+    corpus = CorpusDir(tmp_path)
+    for name in ("20260101T000000Z", "20260102T000000Z", "20260103T000000Z"):
+        (tmp_path / name).mkdir()
+    for name in ("20260101T000000Z", "20260102T000000Z"):
+        (tmp_path / name / "manifest.json").write_text('{"version": "%s"}' % name)
+        (tmp_path / name / "books.csv").write_text("id,status,split,split_key\n1,kept,train,1\n")
+    os.symlink("20269999T000000Z", tmp_path / "current")  # deleted by hand
+    previous = corpus.read_current()
+    assert previous.path.name == "20260102T000000Z" and previous.split_keys == {1: 1}
