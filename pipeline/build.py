@@ -37,7 +37,7 @@ from .metadata import add_metadata, text_only
 from .publish import CorpusDir, PublishedVersion, PublishPlan, books_csv, content_key, publish
 from .shelves import Shelf, fetch_shelf_index, read_shelf, resolve_shelf
 from .site import GutenbergSite
-from .splits import split_keys, split_of
+from .splits import SplitKeyRegistry, split_keys, split_of
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,7 @@ class Build:
         with self.timed("discover"):
             shelf = self.resolve()
         corpus = CorpusDir(self.config.out / shelf.slug)
+        corpus.check()
         if self.config.dry_run:
             with self.timed("discover"):
                 books = self.list_books(shelf)
@@ -160,7 +161,7 @@ class Build:
             with self.timed("duplicates"):
                 self.drop_duplicates(result.books, previous)
             with self.timed("splits"):
-                self.assign_splits(result.books, previous)
+                self.assign_splits(result.books, previous, SplitKeyRegistry(corpus.root))
             with self.timed("publish"):
                 self.publish(result, corpus, previous)
         result.stage_seconds = self._stage_seconds
@@ -272,15 +273,22 @@ class Build:
             book.kept_id = duplicate.kept_id
             book.drop(duplicate.reason)
 
-    def assign_splits(self, books: list[Book], previous: PublishedVersion | None) -> None:
+    def assign_splits(self, books: list[Book], previous: PublishedVersion | None, registry: SplitKeyRegistry) -> None:
         corpus = self.config.corpus
+        # the registry wins: it also remembers books missing from the last version
+        known = {**(previous.split_keys if previous else {}), **registry.load()}
         kept = [b.id for b in books if b.usable]
         duplicates = {b.id: b.kept_id for b in books if b.kept_id is not None}
-        keys = split_keys(kept, duplicates, previous.split_keys if previous else {})
+        keys = split_keys(kept, duplicates, known)
         for book in books:
             if book.id in keys:
                 book.split_key = keys[book.id]
                 book.split = split_of(keys[book.id], corpus.split_salt, corpus.split_ratios)
+            elif book.id in known:
+                book.split_key = known[book.id]  # dropped this time; shown so the row explains itself
+        added = {book: key for book, key in keys.items() if book not in known}
+        if added:
+            registry.save({**known, **added})
 
     def publish(self, result: BuildResult, corpus: CorpusDir, previous: PublishedVersion | None) -> None:
         books = result.books

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,7 +120,7 @@ class CorpusConfig:
             raise ConfigError("--near-duplicate-threshold must be more than 0 and at most 1, "
                               f"not {self.near_duplicate_threshold}")
         ratios = self.split_ratios
-        if len(ratios) != 3 or any(r < 0 for r in ratios) or ratios[0] <= 0:
+        if len(ratios) != 3 or not all(math.isfinite(r) and r >= 0 for r in ratios) or ratios[0] <= 0:
             raise ConfigError(f"--split {'/'.join(f'{r:g}' for r in ratios)}: give three shares for train/val/test, "
                               f"none negative and train above 0, like 90/5/5")
         if not self.split_salt:

@@ -3,7 +3,7 @@
 Exact: the same text once lower-cased, NFKC-normalised and with whitespace collapsed.
 Near: MinHash over word 5-shingles (128 hash functions), candidate pairs from LSH banding,
 accepted when the estimated Jaccard similarity reaches the threshold (0.9 by default).
-Each cluster keeps one copy; the others are dropped with the kept id as the reason.
+One copy of each work is kept; the others are dropped with the kept id as the reason.
 """
 
 from __future__ import annotations
@@ -110,61 +110,37 @@ class DedupInput:
 
 
 def find_duplicates(items: list[DedupInput], threshold: float = 0.9) -> list[Duplicate]:
-    """Cluster exact and near duplicates; return one Duplicate for every copy not kept.
+    """One Duplicate for every copy not kept, naming the kept copy it matches.
 
-    The kept copy of a cluster is the one kept before, if any; otherwise the lowest id (the
-    oldest edition). Results do not depend on the order of ``items``.
+    Kept copies are chosen in order: books kept before first, then by id (the oldest edition).
+    A book is a copy only of a kept copy it matches itself (same normalised text, or estimated
+    Jaccard at or above ``threshold``); similarity does not chain, so a new book close to two
+    distinct works never merges them. Results do not depend on the order of ``items``.
     """
-    items = sorted(items, key=lambda item: item.id)
-    index = {item.id: item for item in items}
-    parent = {item.id: item.id for item in items}
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(x: int, y: int) -> None:
-        rx, ry = find(x), find(y)
-        if rx != ry:
-            parent[max(rx, ry)] = min(rx, ry)
-
-    by_fingerprint: dict[str, list[int]] = defaultdict(list)
-    for item in items:
-        by_fingerprint[item.fingerprint].append(item.id)
-    for ids in by_fingerprint.values():
-        for other in ids[1:]:
-            union(ids[0], other)
-
+    ordered = sorted(items, key=lambda item: (not item.prefer, item.id))
     rows = PERMUTATIONS // BANDS
-    similar: dict[tuple[int, int], float] = {}
-    for band in range(BANDS):
-        buckets: dict[bytes, list[int]] = defaultdict(list)
-        for item in items:
-            buckets[item.signature[band * rows:(band + 1) * rows].tobytes()].append(item.id)
-        for ids in buckets.values():
-            for i, x in enumerate(ids):
-                for y in ids[i + 1:]:
-                    if (x, y) not in similar:
-                        similar[(x, y)] = similarity(index[x].signature, index[y].signature)
-    for (x, y), score in similar.items():
-        if score >= threshold:
-            union(x, y)
-
-    clusters: dict[int, list[int]] = defaultdict(list)
-    for item in items:
-        clusters[find(item.id)].append(item.id)
+    buckets: list[dict[bytes, list[DedupInput]]] = [defaultdict(list) for _ in range(BANDS)]
+    exact: dict[str, DedupInput] = {}
     duplicates = []
-    for members in clusters.values():
-        if len(members) == 1:
+    for item in ordered:
+        match, score = exact.get(item.fingerprint), 1.0
+        bands = [item.signature[b * rows:(b + 1) * rows].tobytes() for b in range(BANDS)]
+        if match is None:
+            seen: set[int] = set()
+            best: tuple[float, int] | None = None
+            for band, key in enumerate(bands):
+                for kept in buckets[band].get(key, ()):
+                    if kept.id in seen:
+                        continue
+                    seen.add(kept.id)
+                    similar = similarity(item.signature, kept.signature)
+                    if similar >= threshold and (best is None or (similar, -kept.id) > (best[0], -best[1])):
+                        best = (similar, kept.id)
+                        match, score = kept, similar
+        if match is not None:
+            duplicates.append(Duplicate(item.id, match.id, match.fingerprint == item.fingerprint, score))
             continue
-        preferred = [m for m in members if index[m].prefer]
-        kept = min(preferred) if preferred else min(members)
-        for member in members:
-            if member == kept:
-                continue
-            exact = index[member].fingerprint == index[kept].fingerprint
-            score = 1.0 if exact else similarity(index[member].signature, index[kept].signature)
-            duplicates.append(Duplicate(member, kept, exact, score))
+        exact[item.fingerprint] = item
+        for band, key in enumerate(bands):
+            buckets[band][key].append(item)
     return sorted(duplicates, key=lambda d: d.id)

@@ -39,7 +39,7 @@ from .analysis import ANALYSIS_VERSION, corpus_text
 from .book import Book
 from .clean import CLEANER_VERSION
 from .config import SPLIT_NAMES, BuildConfig, CorpusConfig
-from .errors import PublishError
+from .errors import PublishError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,8 @@ def books_csv(books: list[Book]) -> bytes:
 def content_key(books_table: bytes, config: CorpusConfig) -> str:
     """Equal for two builds that would publish the same corpus: the no-op refresh test."""
     digest = hashlib.sha256()
-    digest.update(json.dumps({"schema": SCHEMA_VERSION, "config": asdict(config)}, sort_keys=True).encode())
+    versions = {"schema": SCHEMA_VERSION, "cleaner": CLEANER_VERSION, "analysis": ANALYSIS_VERSION}
+    digest.update(json.dumps({**versions, "config": asdict(config)}, sort_keys=True).encode())
     digest.update(books_table)
     return digest.hexdigest()
 
@@ -117,6 +118,13 @@ class CorpusDir:
     @property
     def current_link(self) -> Path:
         return self.root / CURRENT
+
+    def check(self) -> None:
+        """``current`` must be a link (or absent): a copied folder there would make every publish fail."""
+        link = self.current_link
+        if link.exists() and not link.is_symlink():
+            raise UsageError(f"{link} is a folder, not a link to a version (copied without -l?); "
+                             f"move it away (mv {link} {link}.old) and rerun")
 
     def current(self) -> Path | None:
         """The version ``current`` names, when it is there and complete."""
@@ -358,21 +366,26 @@ def publish(corpus: CorpusDir, books: list[Book], table: bytes, plan: PublishPla
     name = corpus.new_version_name()
     temp = corpus.root / f".tmp-{name}-{os.getpid()}"
     temp.mkdir(parents=True)
+    final = corpus.root / name
+    link = corpus.root / f".{CURRENT}-{os.getpid()}"
+    switched = False
     try:
         manifest = _write_version(temp, name, books, table, plan, config, progress)
         _write_file(temp / "manifest.json", temp, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
         for folder in (temp, *(temp / split for split in SPLIT_NAMES)):
             _fsync_dir(folder)
-        final = corpus.root / name
         os.rename(temp, final)
         _fsync_dir(corpus.root)
-        link = corpus.root / f".{CURRENT}-{os.getpid()}"
         link.unlink(missing_ok=True)
         os.symlink(name, link)
         os.replace(link, corpus.current_link)
+        switched = True
         _fsync_dir(corpus.root)
     except OSError as exc:
-        shutil.rmtree(temp, ignore_errors=True)
+        if not switched:  # nothing half done stays behind: not the folder, not an unpublished version
+            shutil.rmtree(temp, ignore_errors=True)
+            shutil.rmtree(final, ignore_errors=True)
+            link.unlink(missing_ok=True)
         raise PublishError(f"cannot write the corpus under {corpus.root}: {exc.strerror or exc}; "
                            f"the current version is unchanged") from None
     return final

@@ -33,6 +33,12 @@ def load_report(path: Path) -> CorpusReport:
                                                           "language_meta": str}, keep_default_na=False)
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read the corpus at {version}: {exc}") from None
+    splits = manifest.get("splits") if isinstance(manifest, dict) else None
+    if not isinstance(splits, dict) or "version" not in manifest or any(
+            not isinstance(splits.get(s), dict) or not {"books", "chars", "bytes", "shards"} <= set(splits[s])
+            for s in SPLIT_NAMES) or not {"id", "status", "split", "reason", "words"} <= set(books.columns):
+        raise UsageError(f"{version / 'manifest.json'} is not a corpus manifest of this tool "
+                         f"(no version or train/val/test splits); give a folder written by `pipeline build`")
     return CorpusReport(version.resolve(), manifest, books)
 
 
@@ -110,5 +116,8 @@ def plot_lengths(report: CorpusReport, output: Path) -> None:
         figure.savefig(output, dpi=100)
     except OSError as exc:
         raise UsageError(f"--plot {output}: cannot write it ({exc.strerror or exc})") from None
+    except ValueError:  # matplotlib does not know the suffix
+        raise UsageError(f"--plot {output}: cannot draw a {output.suffix or 'suffix-less'} file; "
+                         f"name it .png (or .svg, .pdf)") from None
     finally:
         plt.close(figure)

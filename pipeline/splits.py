@@ -2,13 +2,21 @@
 
 A book's split is a pure function of (salt, split key): the key's salted sha256 read as a number
 in [0, 1) falls into one of the ratio intervals. The split key is the book's own id, or the kept
-copy's id for a duplicate edition, and once a book has a key it keeps it in every later version
-(read back from the previous ``books.csv``), so adding or removing other books never moves it.
+copy's id for a duplicate edition, and once a book has a key it keeps it for ever: keys live in
+``<corpus>/split_keys.json``, which only grows and which pruning never touches. So adding or
+removing other books, or a book missing for a night, never moves a book.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+from pathlib import Path
+
+from .files import write_atomically
+
+log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
 
@@ -45,3 +53,24 @@ def split_keys(kept: list[int], duplicates: dict[int, int], previous: dict[int, 
     for copy, kept_id in duplicates.items():
         keys[copy] = keys[kept_id]
     return keys
+
+
+class SplitKeyRegistry:
+    """Every split key ever given in one corpus: ``{"keys": {"book id": key id}}``, written atomically."""
+
+    def __init__(self, corpus_dir: Path):
+        self.path = Path(corpus_dir) / "split_keys.json"
+
+    def load(self) -> dict[int, int]:
+        try:
+            record = json.loads(self.path.read_text(encoding="utf-8"))
+            return {int(book): int(key) for book, key in record["keys"].items()}
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("cannot read %s (%s); using the split keys of the last version", self.path, exc)
+            return {}
+
+    def save(self, keys: dict[int, int]) -> None:
+        record = {"keys": {str(book): key for book, key in sorted(keys.items())}}
+        write_atomically(self.path, json.dumps(record, indent=0).encode("utf-8"))

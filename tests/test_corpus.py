@@ -274,3 +274,38 @@ def test_kill_9_at_every_step_of_publishing_leaves_a_complete_current(site, make
     again = build(make_config)
     assert not [p for p in (out / "science-fiction").iterdir() if p.name.startswith(".tmp-")]
     assert verify_version(again.version) == []
+
+
+def test_a_book_missing_for_a_night_comes_back_in_its_split(site, make_config):
+    add_book(site, 121, prose(101), title="The Clockwork Comet", author="Ada Vance")  # a copy of 101
+    first = build(make_config, split_ratios=(1, 1, 1))
+    work_split = splits_of(first.version)[101]
+    del site.books[101]
+    site.render()
+    assert splits_of(build(make_config, split_ratios=(1, 1, 1)).version)[121] == work_split
+    text = site.books[121].text
+    site.books[121].text = None  # gone for one run: 404 everywhere, so the cached copy is not used
+    site.render()
+    missing = build(make_config, split_ratios=(1, 1, 1))
+    assert 121 not in splits_of(missing.version) and rows(missing.version)[121]["split_key"] == "101"
+    site.books[121].text = text
+    site.render()
+    back = build(make_config, split_ratios=(1, 1, 1))
+    assert splits_of(back.version)[121] == work_split
+
+
+def test_losing_the_current_version_forgets_no_split(site, make_config, tmp_path):
+    import shutil
+
+    add_book(site, 121, prose(101), title="The Clockwork Comet", author="Ada Vance")
+    for n in range(12):
+        add_book(site, 300 + n, prose(300 + n))
+    first = build(make_config, split_ratios=(1, 1, 1))
+    del site.books[101]
+    site.render()
+    second = build(make_config, split_ratios=(1, 1, 1))
+    before = splits_of(second.version)
+    shutil.rmtree(second.version)
+    shutil.rmtree(first.version)  # no version left at all: only the key registry remembers
+    third = build(make_config, split_ratios=(1, 1, 1))
+    assert splits_of(third.version) == before

@@ -30,7 +30,8 @@ def test_a_build_summary_says_what_was_kept_dropped_and_published(site, tmp_path
     assert code == 1  # 107 has no text
     assert "kept              5  (train " in out
     assert "dropped           1\n          1  language" in out
-    assert f"published {(tmp_path / 'science-fiction').resolve()}" in out or "published " in out
+    current = (tmp_path / "science-fiction" / "current").resolve()
+    assert f"published {current} ({tmp_path / 'science-fiction' / 'current'})" in out
     code, out, _ = run(capsys, "build", "--shelf", "68", "--base-url", site.base_url, "--out", str(tmp_path), "-q")
     assert "unchanged:" in out and "nothing published" in out
     site.books[101].text = site.books[101].text.replace(b"THE END", b"THE VERY END")
@@ -64,6 +65,7 @@ def test_a_lock_left_by_a_killed_build_is_taken_over(site, tmp_path, capsys):
     (["--language", "xx"], "--language xx: not a language code langdetect knows"),
     (["--split", "90/10"], "is not three shares for train/val/test"),
     (["--split", "0/50/50"], "train above 0"),
+    (["--split", "nan/5/5"], "train above 0"),
     (["--min-language-share", "1.5"], "--min-language-share must be more than 0 and at most 1"),
     (["--shard-size", "12"], "--shard-size must be at least 1K"),
     (["--keep-versions", "0"], "--keep-versions must be 1 or more"),
@@ -98,3 +100,29 @@ def test_report_prints_splits_drops_languages_and_sizes_and_draws_lengths(site, 
 def test_report_on_a_folder_without_a_corpus_is_a_one_line_error(tmp_path, capsys):
     code, out, err = run(capsys, "report", str(tmp_path))
     assert code == 2 and "no published corpus at" in err and len(err.strip().splitlines()) == 1
+
+
+def test_report_refuses_a_foreign_manifest_and_an_unknown_plot_format(site, tmp_path, capsys):
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "manifest.json").write_text("{}")
+    (tmp_path / "other" / "books.csv").write_text("id\n1\n")
+    code, _, err = run(capsys, "report", str(tmp_path / "other"))
+    assert code == 2 and "is not a corpus manifest of this tool" in err and len(err.strip().splitlines()) == 1
+    run(capsys, "build", "--shelf", "68", "--base-url", site.base_url, "--out", str(tmp_path), "-q")
+    code, _, err = run(capsys, "report", str(tmp_path / "science-fiction"), "--plot", str(tmp_path / "len.txt"))
+    assert code == 2 and "name it .png" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_folder_in_place_of_the_current_link_is_refused_before_any_work(site, tmp_path, capsys):
+    import shutil
+
+    run(capsys, "build", "--shelf", "68", "--base-url", site.base_url, "--out", str(tmp_path), "-q")
+    link = tmp_path / "science-fiction" / "current"
+    target = link.resolve()
+    link.unlink()
+    shutil.copytree(target, link)  # a restore without -l
+    site.clear_log()
+    code, _, err = run(capsys, "build", "--shelf", "68", "--base-url", site.base_url, "--out", str(tmp_path), "-q")
+    assert code == 2 and "is a folder, not a link to a version" in err
+    assert not any(r.path.startswith("/cache/epub/") for r in site.log)  # no book was touched
+    assert [p.name for p in (tmp_path / "science-fiction").iterdir() if p.name[0].isdigit()] == [target.name]

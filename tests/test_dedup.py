@@ -64,3 +64,15 @@ def test_minhash_is_the_same_in_every_process():
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": "123", "PATH": ""}).stdout.strip()
     assert other == here
+
+
+def test_a_new_book_close_to_two_kept_works_does_not_merge_them():
+    base = prose(8, paragraphs=80)
+    first, second = edition(base, 0.012, seed=1), edition(base, 0.012, seed=2)
+    middle = edition(base, 0.0, seed=3)
+    assert similarity(minhash(first), minhash(second)) < 0.9
+    assert similarity(minhash(middle), minhash(first)) >= 0.9 and similarity(minhash(middle), minhash(second)) >= 0.9
+    before = [item(10, first, prefer=True), item(30, second, prefer=True)]
+    assert find_duplicates(before) == []
+    [duplicate] = find_duplicates(before + [item(20, middle)])
+    assert duplicate.id == 20 and duplicate.kept_id in (10, 30)
