@@ -1,1 +1,7 @@
-"""The LSTM language-model trainer (PyTorch Lightning). Not written yet: see the trainer issue."""
+"""Train LSTM language models on corpora built by ``pipeline``: ``python -m trainer fit --config configs/scifi.yaml``.
+
+Modules, one per part: ``corpus`` (read a published corpus, encode its splits once into token
+memmaps), ``tokenizer`` (char and word), ``data`` (carried-state truncated-BPTT batches), ``model``
+(the LSTM LightningModule), ``checkpoint`` (atomic writes, safe reads), ``generate`` (sampling),
+``cli`` (LightningCLI and ``generate``).
+"""

@@ -1,0 +1,145 @@
+"""``python -m trainer``: LightningCLI's ``fit``, ``validate``, ``test`` with YAML configs, and ``generate``.
+
+The command line only parses and reports: the data module, the model and Lightning do the work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import torch
+from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple
+
+from .checkpoint import AtomicCheckpointIO, best_checkpoint
+from .data import CorpusDataModule
+from .errors import ConfigError, TrainerError
+from .generate import SamplingConfig, load_model, sample
+from .model import LSTMLanguageModel
+
+EXIT_CODES = """exit codes: 0 ok, 1 training failed (NaN loss: the last good checkpoint stays), 2 config, corpus or
+checkpoint error (one line says which)"""
+
+
+class OneLineErrors:
+    """jsonargparse, but a mistake in the config or the command line is one line, not a usage dump."""
+
+    def error(self, message: str, ex: Exception | None = None):  # type: ignore[override]
+        first = " ".join(str(message).split())
+        raise ConfigError(f"{first[:400]} (see python -m trainer {self.prog.split()[-1]} --help)")
+
+
+class TrainerArgumentParser(OneLineErrors, LightningArgumentParser):
+    pass
+
+
+class TrainerCLI(LightningCLI):
+    def add_arguments_to_parser(self, parser) -> None:
+        parser.link_arguments("data.vocab_size", "model.vocab_size", apply_on="instantiate")
+        parser.link_arguments("data.tokenizer_state", "model.vocabulary", apply_on="instantiate")
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults({"checkpoint.monitor": "val_loss", "checkpoint.mode": "min", "checkpoint.save_last": True,
+                             "checkpoint.filename": "best-{step}", "checkpoint.dirpath": "runs/checkpoints",
+                             "trainer.gradient_clip_val": 1.0, "trainer.use_distributed_sampler": False})
+        parser.add_optimizer_args((torch.optim.Optimizer,))
+        parser.add_lr_scheduler_args(LRSchedulerTypeTuple)
+        parser.set_defaults({"optimizer": {"class_path": "torch.optim.AdamW",
+                                           "init_args": {"lr": 0.002, "weight_decay": 0.01}}})
+
+    def _resolve_ckpt_path(self) -> None:
+        config = self.config_init[self.subcommand]
+        if config.get("ckpt_path") == "best":
+            config["ckpt_path"] = str(best_checkpoint(Path(self.config[self.subcommand]["checkpoint"]["dirpath"])))
+
+    def before_validate(self) -> None:
+        self._resolve_ckpt_path()
+
+    def before_test(self) -> None:
+        self._resolve_ckpt_path()
+
+    def before_fit(self) -> None:
+        config = self.config_init[self.subcommand]
+        if config.get("ckpt_path") == "last":
+            last = Path(self.config[self.subcommand]["checkpoint"]["dirpath"]) / "last.ckpt"
+            if not last.is_file():
+                raise ConfigError(f"--ckpt_path last: no {last} to resume from; start without --ckpt_path")
+            config["ckpt_path"] = str(last)
+
+
+QUIET_WARNINGS = [
+    # our batches come from an IterableDataset on purpose (no DistributedSampler); __len__ is exact
+    r".*`IterableDataset` has `__len__` defined.*",
+    # the model restores the data position, carried state and RNG itself (see model.py)
+    r".*resuming from a checkpoint that ended before the epoch ended.*",
+    r".*isinstance\(treespec, LeafSpec\)` is deprecated.*",
+    # the data module sets up in __init__ so that the vocabulary size can be linked to the model
+    r".*does not have many workers which may be a bottleneck.*",
+]
+
+
+def run_lightning(argv: list[str]) -> int:
+    for pattern in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=pattern)
+    TrainerCLI(LSTMLanguageModel, CorpusDataModule, args=argv, parser_class=TrainerArgumentParser,
+               save_config_kwargs={"overwrite": True}, seed_everything_default=1234,
+               trainer_defaults={"plugins": [AtomicCheckpointIO()]},
+               parser_kwargs={"epilog": EXIT_CODES})
+    return 0
+
+
+def make_generate_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m trainer generate", description="Write text with a trained checkpoint, streamed to stdout.",
+        epilog='example:\n  python -m trainer generate --ckpt runs/scifi/checkpoints/last.ckpt --prompt "It all began '
+               'with" --length 500 --temperature 0.8 --top-k 40 --top-p 0.95 --seed 1\n\n' + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ckpt", type=Path, required=True, metavar="PATH", help="a checkpoint of `trainer fit`")
+    parser.add_argument("--prompt", default="", help="text to start from")
+    parser.add_argument("--length", type=int, default=500, metavar="N", help="tokens to write (default: 500)")
+    parser.add_argument("--temperature", type=float, default=0.8, help="0 is greedy (default: 0.8)")
+    parser.add_argument("--top-k", type=int, metavar="K", help="sample among the K most likely tokens")
+    parser.add_argument("--top-p", type=float, metavar="P", help="sample among the most likely tokens up to mass P")
+    parser.add_argument("--repetition-penalty", type=float, default=1.0, metavar="R",
+                        help="above 1, recent tokens are less likely, against loops (default: 1, off)")
+    parser.add_argument("--seed", type=int, help="same seed, same text")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                        help="cpu or cuda (default: cuda when available)")
+    return parser
+
+
+def run_generate(argv: list[str]) -> int:
+    parser = make_generate_parser()
+    args = parser.parse_args(argv)
+    if args.length < 0:
+        raise ConfigError(f"--length must be 0 or more, not {args.length}")
+    config = SamplingConfig(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                            repetition_penalty=args.repetition_penalty)
+    config.validate()
+    model, tokenizer = load_model(args.ckpt, args.device)
+    sys.stdout.write(args.prompt)
+    for piece in sample(model, tokenizer, args.prompt, args.length, config, args.seed):
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["generate"]:
+            return run_generate(argv[1:])
+        return run_lightning(argv)
+    except TrainerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; resume with fit --ckpt_path last", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `generate | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -1,0 +1,27 @@
+"""The trainer's errors: each is a mistake or a state the user can act on, reported as one line."""
+
+
+class TrainerError(Exception):
+    """Base class; exit code 1."""
+
+    exit_code = 1
+
+
+class ConfigError(TrainerError):
+    """A config value or the corpus it names is wrong; nothing was trained."""
+
+    exit_code = 2
+
+
+class CorpusError(ConfigError):
+    """``data.corpus`` is missing, is not a corpus, or lacks a split."""
+
+
+class CheckpointError(TrainerError):
+    """A checkpoint is corrupt, foreign or missing."""
+
+    exit_code = 2
+
+
+class NonFiniteLossError(TrainerError):
+    """The loss or the gradients became NaN or infinite; training stopped before the weights were touched."""

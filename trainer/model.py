@@ -1,0 +1,213 @@
+"""The LSTM language model: embedding → stacked LSTM → linear head (optionally tied), as a LightningModule.
+
+Its state across batches (the carried hidden state, the position in the epoch, the RNG) goes
+into every checkpoint, per rank, so ``fit --ckpt_path last`` continues exactly where a run stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .errors import CheckpointError, NonFiniteLossError
+
+CHECKPOINT_FORMAT = 1
+LN2 = math.log(2)
+
+
+class LSTMLanguageModel(pl.LightningModule):
+    def __init__(self, vocab_size: int = 0, embedding_size: int = 128, hidden_size: int = 256, num_layers: int = 2,
+                 dropout: float = 0.2, tie_weights: bool = True, vocabulary: dict | None = None):
+        """A character- or word-level LSTM language model.
+
+        Args:
+            vocab_size: Vocabulary size; linked from the data (``data.vocab_size``), not set by hand.
+            embedding_size: Width of the token embedding.
+            hidden_size: Width of each LSTM layer.
+            num_layers: Stacked LSTM layers.
+            dropout: Dropout on the embedding, between LSTM layers and before the head.
+            tie_weights: Share the embedding matrix with the output head (a projection is added when
+                ``hidden_size`` differs from ``embedding_size``).
+            vocabulary: The tokenizer's vocabulary; linked from the data and saved in every checkpoint (not
+                logged as a hyperparameter: a word vocabulary is long).
+        """
+        super().__init__()
+        if vocab_size < 2:
+            raise ValueError("vocab_size comes from the data module; it must be at least 2")
+        self.save_hyperparameters(ignore=["vocabulary"])
+        self.vocabulary = vocabulary
+        self.embedding = nn.Embedding(vocab_size, embedding_size)
+        self.drop = nn.Dropout(dropout)
+        self.lstm = nn.LSTM(embedding_size, hidden_size, num_layers, batch_first=True,
+                            dropout=dropout if num_layers > 1 else 0.0)
+        out_size = embedding_size if tie_weights else hidden_size
+        self.projection = nn.Linear(hidden_size, embedding_size) if tie_weights and hidden_size != embedding_size \
+            else None
+        self.head = nn.Linear(out_size, vocab_size)
+        if tie_weights:
+            self.head.weight = self.embedding.weight
+        self._hidden: dict[str, tuple[torch.Tensor, torch.Tensor] | None] = {"train": None, "val": None, "test": None}
+        self._eval_sums: dict[str, torch.Tensor] = {}
+        self._next_batch = 0
+        self._resume: dict | None = None
+        self._pending_rng: dict | None = None
+        self._last_batch_time: float | None = None
+
+    def forward(self, tokens: torch.Tensor, hidden: tuple[torch.Tensor, torch.Tensor] | None = None):
+        """Logits for every position, and the new hidden state (in fp32, whatever the compute precision)."""
+        x = self.drop(self.embedding(tokens))
+        if hidden is not None and hidden[0].dtype != x.dtype and not torch.is_autocast_enabled():
+            hidden = (hidden[0].to(x.dtype), hidden[1].to(x.dtype))
+        out, (h, c) = self.lstm(x, hidden)
+        out = self.drop(out)
+        if self.projection is not None:
+            out = self.projection(out)
+        return self.head(out), (h.float(), c.float())
+
+    # -- steps ----------------------------------------------------------------------------------------
+
+    def _shared_step(self, batch, stage: str):
+        x, y, index = batch
+        carried = self.trainer.datamodule.hparams.mode == "carried" if self._trainer is not None else True
+        hidden = self._hidden[stage] if carried else None
+        if hidden is not None and hidden[0].shape[1] != x.shape[0]:
+            hidden = None
+        logits, new_hidden = self(x, hidden)
+        self._hidden[stage] = (new_hidden[0].detach(), new_hidden[1].detach()) if carried else None
+        loss_sum = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), y.reshape(-1), reduction="sum")
+        tokens = y.numel()
+        correct = (logits.argmax(-1) == y).sum()
+        return loss_sum, tokens, correct, index
+
+    def training_step(self, batch, batch_idx):
+        loss_sum, tokens, correct, index = self._shared_step(batch, "train")
+        loss = loss_sum / tokens
+        self._check_finite(loss, "loss", index)
+        self._next_batch = index + 1
+        bpc = loss / LN2 * self._tokens_per_char("train")
+        self.log_dict({"train_loss": loss, "train_bpc": bpc, "train_ppl": torch.exp(loss.detach().clamp(max=50)),
+                       "train_acc": correct / tokens}, on_step=True, on_epoch=False, prog_bar=True)
+        return loss
+
+    def on_train_batch_end(self, outputs, batch, batch_idx):
+        now = time.perf_counter()
+        if self._last_batch_time is not None:
+            tokens = batch[1].numel() * self.trainer.world_size
+            self.log("train_tokens_per_s", tokens / (now - self._last_batch_time), on_step=True, on_epoch=False)
+        self._last_batch_time = now
+
+    def on_before_optimizer_step(self, optimizer):
+        norms = [p.grad.detach().norm() for p in self.parameters() if p.grad is not None]
+        if norms:
+            self._check_finite(torch.stack(norms).norm(), "gradient norm", self._next_batch - 1)
+
+    def _check_finite(self, value: torch.Tensor, what: str, index: int) -> None:
+        # every rank takes the same decision, so no rank is left waiting in a collective
+        finite = torch.isfinite(value.detach()).to(torch.float32)
+        finite = self.trainer.strategy.reduce(finite, reduce_op="min") if self.trainer.world_size > 1 else finite
+        if finite.item() < 1:
+            raise NonFiniteLossError(
+                f"the {what} became {value.item()} at step {self.global_step + 1} (epoch {self.current_epoch}, "
+                f"batch {index}); training stopped before the weights were touched. Resume from the last good "
+                f"checkpoint (fit --ckpt_path last) with a lower optimizer.init_args.lr or a smaller "
+                f"trainer.gradient_clip_val")
+
+    def _tokens_per_char(self, split: str) -> float:
+        datamodule = getattr(self.trainer, "datamodule", None)
+        return datamodule.tokens_per_char(split) if datamodule is not None else 1.0
+
+    def _eval_start(self, stage: str) -> None:
+        self._hidden[stage] = None
+        self._eval_sums[stage] = torch.zeros(3, dtype=torch.float64, device=self.device)
+
+    def _eval_step(self, batch, stage: str) -> None:
+        loss_sum, tokens, correct, _ = self._shared_step(batch, stage)
+        self._eval_sums[stage] += torch.stack([loss_sum.detach().double(), torch.tensor(float(tokens),
+                                               dtype=torch.float64, device=self.device), correct.double()])
+
+    def _eval_end(self, stage: str) -> None:
+        sums = self._eval_sums.pop(stage)
+        if self.trainer.world_size > 1:  # sum over every token of every rank, not a mean of means
+            sums = self.trainer.strategy.reduce(sums, reduce_op="sum")
+        loss_sum, tokens, correct = sums.tolist()
+        if tokens == 0:
+            return
+        loss = loss_sum / tokens
+        self.log_dict({f"{stage}_loss": loss, f"{stage}_bpc": loss / LN2 * self._tokens_per_char(stage),
+                       f"{stage}_ppl": math.exp(min(loss, 50)), f"{stage}_acc": correct / tokens},
+                      prog_bar=stage == "val", sync_dist=False)
+
+    def on_validation_epoch_start(self):
+        self._eval_start("val")
+
+    def validation_step(self, batch, batch_idx):
+        self._eval_step(batch, "val")
+
+    def on_validation_epoch_end(self):
+        self._eval_end("val")
+
+    def on_test_epoch_start(self):
+        self._eval_start("test")
+
+    def test_step(self, batch, batch_idx):
+        self._eval_step(batch, "test")
+
+    def on_test_epoch_end(self):
+        self._eval_end("test")
+
+    # -- exact resume ---------------------------------------------------------------------------------
+
+    def on_train_epoch_start(self):
+        self._last_batch_time = None
+        batches = self.trainer.datamodule.train_batches
+        if hasattr(batches, "epoch"):
+            batches.epoch = self.current_epoch
+        resume, self._resume = self._resume, None
+        self._hidden["train"], self._next_batch = None, 0
+        if resume is None or resume["epoch"] != self.current_epoch or resume["next_batch"] >= len(batches):
+            return
+        batches.start = self._next_batch = resume["next_batch"]
+        rank = self.global_rank
+        if resume["world_size"] != self.trainer.world_size:
+            self.print(f"warning: the checkpoint was written by {resume['world_size']} processes, this run has "
+                       f"{self.trainer.world_size}: the carried state starts afresh")
+            return
+        if resume["hidden"] is not None:
+            h, c = resume["hidden"][rank].to(self.device)
+            self._hidden["train"] = (h.contiguous(), c.contiguous())
+        self._pending_rng = {k: v[rank] for k, v in resume["rng"].items()}
+
+    def on_train_batch_start(self, batch, batch_idx):
+        if self._pending_rng is not None:
+            torch.set_rng_state(self._pending_rng["cpu"].cpu())
+            if "cuda" in self._pending_rng and torch.cuda.is_available():
+                torch.cuda.set_rng_state(self._pending_rng["cuda"].cpu())
+            self._pending_rng = None
+
+    def _gather(self, tensor: torch.Tensor) -> torch.Tensor:
+        """Stack one tensor from every rank along a new first axis (on CPU)."""
+        if self.trainer.world_size == 1:
+            return tensor.unsqueeze(0).cpu()
+        return self.trainer.strategy.all_gather(tensor.to(self.device)).cpu()
+
+    def on_save_checkpoint(self, checkpoint):
+        checkpoint["gutenberg_lstm"] = {"format": CHECKPOINT_FORMAT}
+        checkpoint["vocabulary"] = self.vocabulary
+        hidden = self._hidden["train"]
+        rng = {"cpu": self._gather(torch.get_rng_state())}
+        if torch.cuda.is_available() and self.device.type == "cuda":
+            rng["cuda"] = self._gather(torch.cuda.get_rng_state())
+        checkpoint["carried_state"] = {
+            "epoch": self.current_epoch, "next_batch": self._next_batch, "world_size": self.trainer.world_size,
+            "hidden": self._gather(torch.stack(hidden)) if hidden is not None else None, "rng": rng}
+
+    def on_load_checkpoint(self, checkpoint):
+        if "gutenberg_lstm" not in checkpoint or "hyper_parameters" not in checkpoint:
+            raise CheckpointError("the checkpoint was not written by this trainer (no gutenberg_lstm record); "
+                                  "give one from a `python -m trainer fit` run")
+        self._resume = checkpoint.get("carried_state")
