@@ -38,3 +38,31 @@ def make_config(site, tmp_path):
         return BuildConfig(**settings)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory):
+    """A real corpus built by the pipeline from the tests' site: a dozen made-up English books, split 1/1/1."""
+    from fake_gutenberg import FakeBook, gutenberg_text, prose
+
+    from pipeline.build import Build
+    from pipeline.config import CorpusConfig
+
+    fake = FakeGutenberg()
+    for n in range(12):
+        book_id = 400 + n
+        title = f"Made-up Book {book_id}"
+        fake.books[book_id] = FakeBook(book_id, title, "Writer, Some", ["Science Fiction"], downloads=5,
+                                       text=gutenberg_text(book_id, title, "Some Writer",
+                                                           prose(book_id, paragraphs=20)).encode())
+    fake.render()
+    fake.start()
+    try:
+        out = tmp_path_factory.mktemp("corpora")
+        config = BuildConfig(shelf="science-fiction", base_url=fake.base_url, out=out, http=fast_http(),
+                             corpus=CorpusConfig(split_ratios=(1, 1, 1), min_words=500))
+        result = Build(config, progress=False).run()
+    finally:
+        fake.stop()
+    assert all(n > 0 for n in result.split_counts().values()), result.split_counts()
+    return result.corpus_dir

@@ -86,7 +86,7 @@ def run_lightning(argv: list[str]) -> int:
         warnings.filterwarnings("ignore", message=pattern)
     TrainerCLI(LSTMLanguageModel, CorpusDataModule, args=argv, parser_class=TrainerArgumentParser,
                save_config_kwargs={"overwrite": True}, seed_everything_default=1234,
-               trainer_defaults={"plugins": [AtomicCheckpointIO()]},
+               trainer_defaults={"plugins": [{"class_path": "trainer.checkpoint.AtomicCheckpointIO"}]},
                parser_kwargs={"epilog": EXIT_CODES})
     return 0
 

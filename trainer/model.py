@@ -56,6 +56,7 @@ class LSTMLanguageModel(pl.LightningModule):
         self._next_batch = 0
         self._resume: dict | None = None
         self._pending_rng: dict | None = None
+        self._restored_epoch: int | None = None
         self._last_batch_time: float | None = None
 
     def forward(self, tokens: torch.Tensor, hidden: tuple[torch.Tensor, torch.Tensor] | None = None):
@@ -162,25 +163,38 @@ class LSTMLanguageModel(pl.LightningModule):
 
     # -- exact resume ---------------------------------------------------------------------------------
 
-    def on_train_epoch_start(self):
-        self._last_batch_time = None
-        batches = self.trainer.datamodule.train_batches
-        if hasattr(batches, "epoch"):
-            batches.epoch = self.current_epoch
+    def on_train_start(self):
+        # Lightning skips on_train_epoch_start when it resumes mid-epoch, so the restore happens here
+        self._restored_epoch = None
         resume, self._resume = self._resume, None
-        self._hidden["train"], self._next_batch = None, 0
+        batches = self.trainer.datamodule.train_batches
         if resume is None or resume["epoch"] != self.current_epoch or resume["next_batch"] >= len(batches):
             return
+        self._prepare_epoch(batches)
+        self._restored_epoch = self.current_epoch
         batches.start = self._next_batch = resume["next_batch"]
-        rank = self.global_rank
         if resume["world_size"] != self.trainer.world_size:
             self.print(f"warning: the checkpoint was written by {resume['world_size']} processes, this run has "
                        f"{self.trainer.world_size}: the carried state starts afresh")
             return
+        rank = self.global_rank
         if resume["hidden"] is not None:
             h, c = resume["hidden"][rank].to(self.device)
             self._hidden["train"] = (h.contiguous(), c.contiguous())
-        self._pending_rng = {k: v[rank] for k, v in resume["rng"].items()}
+        # clone: set_rng_state reads the storage from its start, and a row of a stacked tensor starts mid-storage
+        self._pending_rng = {k: v[rank].clone() for k, v in resume["rng"].items()}
+
+    def on_train_epoch_start(self):
+        if self._restored_epoch == self.current_epoch:  # just restored mid-epoch: keep what on_train_start set
+            self._restored_epoch = None
+            return
+        self._prepare_epoch(self.trainer.datamodule.train_batches)
+
+    def _prepare_epoch(self, batches) -> None:
+        self._last_batch_time = None
+        self._hidden["train"], self._next_batch = None, 0
+        if hasattr(batches, "epoch"):
+            batches.epoch = self.current_epoch
 
     def on_train_batch_start(self, batch, batch_idx):
         if self._pending_rng is not None:
