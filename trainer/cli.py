@@ -25,12 +25,18 @@ EXIT_CODES = """exit codes: 0 ok, 1 training failed (NaN loss: the last good che
 checkpoint error (one line says which)"""
 
 
+SUBCOMMANDS = ("fit", "validate", "test", "predict")
+
+
 class OneLineErrors:
     """jsonargparse, but a mistake in the config or the command line is one line, not a usage dump."""
 
     def error(self, message: str, ex: Exception | None = None):  # type: ignore[override]
         first = " ".join(str(message).split())
-        raise ConfigError(f"{first[:400]} (see python -m trainer {self.prog.split()[-1]} --help)")
+        if "(see python -m trainer" not in first:
+            command = self.prog.split()[-1]
+            first += f" (see python -m trainer {command if command in SUBCOMMANDS else ''} --help)".replace("  ", " ")
+        raise ConfigError(first[:600])
 
 
 class TrainerArgumentParser(OneLineErrors, LightningArgumentParser):
@@ -81,13 +87,14 @@ QUIET_WARNINGS = [
 ]
 
 
-def run_lightning(argv: list[str]) -> int:
+def run_lightning(argv: list[str] | None) -> int:
     for pattern in QUIET_WARNINGS:
         warnings.filterwarnings("ignore", message=pattern)
     TrainerCLI(LSTMLanguageModel, CorpusDataModule, args=argv, parser_class=TrainerArgumentParser,
                save_config_kwargs={"overwrite": True}, seed_everything_default=1234,
                trainer_defaults={"plugins": [{"class_path": "trainer.checkpoint.AtomicCheckpointIO"}]},
-               parser_kwargs={"epilog": EXIT_CODES})
+               parser_kwargs={"epilog": "other command: python -m trainer generate --help (write text with a "
+                                        "checkpoint)\n\n" + EXIT_CODES})
     return 0
 
 
@@ -129,11 +136,11 @@ def run_generate(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    given = list(sys.argv[1:] if argv is None else argv)
     try:
-        if argv[:1] == ["generate"]:
-            return run_generate(argv[1:])
-        return run_lightning(argv)
+        if given[:1] == ["generate"]:
+            return run_generate(given[1:])
+        return run_lightning(argv)  # None: LightningCLI reads sys.argv itself
     except TrainerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
