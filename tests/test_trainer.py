@@ -118,8 +118,7 @@ def test_two_ddp_processes_train_disjoint_rows_and_resume_exactly(tiny_corpus, t
     ddp = {"devices": 2, "strategy": "ddp"}
     whole = write_config(tmp_path / "whole.yaml", tiny_corpus, tmp_path / "whole", max_steps=10, **ddp)
     result = run_cli("fit", "--config", str(whole), timeout=400)
-    (tmp_path / "stderr.txt").write_text(result.stderr)
-    assert result.returncode == 0, [l for l in result.stderr.splitlines() if "rank1" in l or "rank: 1" in l][-30:]
+    assert result.returncode == 0, result.stderr[-3000:]
     killed = write_config(tmp_path / "killed.yaml", tiny_corpus, tmp_path / "cut", name="first", max_steps=10,
                           callbacks=kill_at(6), **ddp)
     assert run_cli("fit", "--config", str(killed), timeout=400).returncode != 0

@@ -17,7 +17,7 @@ from trainer.tokenizer import CharTokenizer, WordTokenizer
 
 
 def test_the_char_tokenizer_round_trips_and_maps_unseen_characters_to_unknown():
-    tokenizer = CharTokenizer.build(["hello world", "ééé"])
+    tokenizer = CharTokenizer.build(["hello world", "éééé"])
     assert tokenizer.symbols[:2] == ["<unk>", "é"]  # most frequent first
     ids = tokenizer.encode("hello é")
     assert tokenizer.decode(ids) == "hello é"

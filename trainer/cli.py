@@ -15,7 +15,7 @@ import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple
 
-from .checkpoint import AtomicCheckpointIO, best_checkpoint
+from .checkpoint import best_checkpoint
 from .data import CorpusDataModule
 from .errors import ConfigError, TrainerError
 from .generate import SamplingConfig, load_model, sample
