@@ -74,7 +74,8 @@ class LSTMLanguageModel(pl.LightningModule):
 
     def _shared_step(self, batch, stage: str):
         x, y, index = batch
-        carried = self.trainer.datamodule.hparams.mode == "carried" if self._trainer is not None else True
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        carried = getattr(getattr(datamodule, "hparams", None), "mode", "carried") == "carried"
         hidden = self._hidden[stage] if carried else None
         if hidden is not None and hidden[0].shape[1] != x.shape[0]:
             hidden = None
