@@ -193,3 +193,14 @@ def test_print_config_works_for_every_shipped_config(capsys):
         assert done.value.code == 0
         printed = capsys.readouterr().out
         assert "corpus: corpora/science-fiction" in printed and "optimizer:" in printed
+
+
+def test_resuming_from_a_corrupt_checkpoint_is_one_line(tiny_corpus, tmp_path, capsys):
+    config = write_config(tmp_path / "fit.yaml", tiny_corpus, tmp_path / "run")
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "run" / "checkpoints" / "last.ckpt").write_bytes(b"PK\x03\x04 half a zip")
+    assert main(["fit", "--config", str(config), "--ckpt_path", "last"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "last.ckpt is not a readable checkpoint" in err[0]
+    assert main(["fit", "--config", str(config), "--ckpt_path", str(tmp_path / "missing.ckpt")]) == 2
+    assert "no checkpoint at" in capsys.readouterr().err
