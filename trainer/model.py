@@ -103,10 +103,19 @@ class LSTMLanguageModel(pl.LightningModule):
             self.log("train_tokens_per_s", tokens / (now - self._last_batch_time), on_step=True, on_epoch=False)
         self._last_batch_time = now
 
-    def on_before_optimizer_step(self, optimizer):
-        norms = [p.grad.detach().norm() for p in self.parameters() if p.grad is not None]
-        if norms:
-            self._check_finite(torch.stack(norms).norm(), "gradient norm", self._next_batch - 1)
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
+        # one pass over the gradients both clips them and checks them, before the optimizer step
+        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        if not grads:
+            return
+        if gradient_clip_val and gradient_clip_algorithm in (None, "norm"):
+            norm = torch.nn.utils.clip_grad_norm_(
+                [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None],
+                gradient_clip_val)
+        else:
+            self.clip_gradients(optimizer, gradient_clip_val, gradient_clip_algorithm)
+            norm = torch.nn.utils.get_total_norm(grads)
+        self._check_finite(norm, "gradient norm", self._next_batch - 1)
 
     def _check_finite(self, value: torch.Tensor, what: str, index: int) -> None:
         # every rank takes the same decision, so no rank is left waiting in a collective
