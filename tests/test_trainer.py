@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -204,3 +205,41 @@ def test_resuming_from_a_corrupt_checkpoint_is_one_line(tiny_corpus, tmp_path, c
     assert len(err) == 1 and "last.ckpt is not a readable checkpoint" in err[0]
     assert main(["fit", "--config", str(config), "--ckpt_path", str(tmp_path / "missing.ckpt")]) == 2
     assert "no checkpoint at" in capsys.readouterr().err
+
+
+def test_every_shipped_config_starts_training(tiny_corpus, tmp_path):
+    for name in ("debug", "scifi", "scifi-cpu"):
+        result = run_cli("fit", "--config", str(REPO / "configs" / f"{name}.yaml"), "--data.corpus", str(tiny_corpus),
+                         "--data.seq_len", "8", "--data.batch_size", "2", "--trainer.max_steps", "2",
+                         "--trainer.limit_val_batches", "1", "--trainer.accelerator", "cpu",
+                         "--trainer.logger", json.dumps({"class_path": "pytorch_lightning.loggers.CSVLogger",
+                                                         "init_args": {"save_dir": str(tmp_path / "logs")}}),
+                         "--checkpoint.dirpath", str(tmp_path / name))
+        assert result.returncode == 0, (name, result.stderr[-1500:])
+        assert (tmp_path / name / "last.ckpt").is_file()
+
+
+def test_a_fresh_fit_refuses_to_mix_with_an_earlier_runs_checkpoints(tiny_corpus, tmp_path, capsys):
+    config = write_config(tmp_path / "fit.yaml", tiny_corpus, tmp_path / "run", max_steps=4)
+    assert main(["fit", "--config", str(config)]) == 0
+    capsys.readouterr()
+    assert main(["fit", "--config", str(config)]) == 2
+    assert "already holds last.ckpt of an earlier run" in capsys.readouterr().err
+
+
+def test_a_resume_from_the_end_of_an_epoch_is_exact_too(tiny_corpus, tmp_path):
+    # 8 batches an epoch: the checkpoint of step 8 is written at the end of epoch 0
+    extra = ["--trainer.limit_train_batches", "8", "--trainer.val_check_interval", "1.0"]
+    whole = write_config(tmp_path / "whole.yaml", tiny_corpus, tmp_path / "whole")
+    assert run_cli("fit", "--config", str(whole), *extra).returncode == 0
+    killed = write_config(tmp_path / "killed.yaml", tiny_corpus, tmp_path / "cut", name="first", callbacks=kill_at(10))
+    assert run_cli("fit", "--config", str(killed), *extra).returncode == -9
+    resumed = write_config(tmp_path / "resumed.yaml", tiny_corpus, tmp_path / "cut", name="second")
+    assert run_cli("fit", "--config", str(resumed), "--ckpt_path", "last", *extra).returncode == 0
+    # compared in order: Lightning labels the steps after an end-of-epoch resume one higher
+    after = losses(tmp_path / "cut", "second")
+    reference = losses(tmp_path / "whole", "logs")
+    resumed_losses = [after[s] for s in sorted(after)]
+    whole_losses = [reference[s] for s in sorted(reference)][-4:]
+    assert len(resumed_losses) == 4
+    assert all(abs(a - b) < 1e-5 for a, b in zip(resumed_losses, whole_losses)), (resumed_losses, whole_losses)

@@ -144,3 +144,19 @@ def test_checkpoints_load_only_as_weights(tmp_path):
     truncated.write_bytes(truncated.read_bytes()[:300])
     with pytest.raises(CheckpointError, match="not a readable checkpoint"):
         load_checkpoint(truncated)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--temperature", "nan"], "--temperature must be a finite number"),
+    (["--repetition-penalty", "inf"], "--repetition-penalty must be a finite number"),
+    (["--top-p", "0"], "--top-p must be more than 0"),
+    (["--length", "abc"], "argument --length: invalid int value"),
+    (["--device", "cuda:99"], "no such CUDA device here"),
+    (["--device", "toaster"], "is not a device"),
+])
+def test_generate_mistakes_are_one_line(tmp_path, capsys, argv, message):
+    model, _ = tiny_model()
+    save_checkpoint(model, tmp_path / "model.ckpt")
+    assert main(["generate", "--ckpt", str(tmp_path / "model.ckpt"), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1

@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 import torch
+from lightning_fabric.utilities.exceptions import MisconfigurationException
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple
 
@@ -57,23 +58,31 @@ class TrainerCLI(LightningCLI):
                                            "init_args": {"lr": 0.002, "weight_decay": 0.01}}})
 
     def _resolve_ckpt_path(self) -> None:
+        """``last`` and ``best`` name files in ``checkpoint.dirpath``; a missing one is an error, not a fresh start."""
         config = self.config_init[self.subcommand]
-        if config.get("ckpt_path") == "best":
-            config["ckpt_path"] = str(best_checkpoint(Path(self.config[self.subcommand]["checkpoint"]["dirpath"])))
+        directory = Path(self.config[self.subcommand]["checkpoint"]["dirpath"])
+        wanted = config.get("ckpt_path")
+        if wanted == "best":
+            config["ckpt_path"] = str(best_checkpoint(directory))
+        elif wanted == "last":
+            last = directory / "last.ckpt"
+            if not last.is_file():
+                raise ConfigError(f"--ckpt_path last: no {last} (checkpoint.dirpath); train first, or give a path")
+            config["ckpt_path"] = str(last)
+        elif wanted is not None and not Path(wanted).is_file():
+            raise ConfigError(f"--ckpt_path {wanted}: no checkpoint at {wanted}")
+        elif wanted is None and self.subcommand == "fit" and (directory / "last.ckpt").exists():
+            raise ConfigError(f"{directory} already holds last.ckpt of an earlier run: resume it with --ckpt_path "
+                              f"last, or start afresh in another --checkpoint.dirpath")
+
+    def before_fit(self) -> None:
+        self._resolve_ckpt_path()
 
     def before_validate(self) -> None:
         self._resolve_ckpt_path()
 
     def before_test(self) -> None:
         self._resolve_ckpt_path()
-
-    def before_fit(self) -> None:
-        config = self.config_init[self.subcommand]
-        if config.get("ckpt_path") == "last":
-            last = Path(self.config[self.subcommand]["checkpoint"]["dirpath"]) / "last.ckpt"
-            if not last.is_file():
-                raise ConfigError(f"--ckpt_path last: no {last} to resume from; start without --ckpt_path")
-            config["ckpt_path"] = str(last)
 
 
 QUIET_WARNINGS = [
@@ -99,7 +108,7 @@ def run_lightning(argv: list[str] | None) -> int:
 
 
 def make_generate_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineArgparse(
         prog="python -m trainer generate", description="Write text with a trained checkpoint, streamed to stdout.",
         epilog='example:\n  python -m trainer generate --ckpt runs/scifi/checkpoints/last.ckpt --prompt "It all began '
                'with" --length 500 --temperature 0.8 --top-k 40 --top-p 0.95 --seed 1\n\n' + EXIT_CODES,
@@ -118,11 +127,23 @@ def make_generate_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class OneLineArgparse(argparse.ArgumentParser):
+    def error(self, message: str):  # type: ignore[override]
+        raise ConfigError(f"{message} (see {self.prog} --help)")
+
+
 def run_generate(argv: list[str]) -> int:
     parser = make_generate_parser()
     args = parser.parse_args(argv)
     if args.length < 0:
         raise ConfigError(f"--length must be 0 or more, not {args.length}")
+    try:
+        device = torch.device(args.device)
+    except (RuntimeError, ValueError):
+        raise ConfigError(f"--device {args.device!r} is not a device; use cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and (not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()):
+        raise ConfigError(f"--device {args.device}: no such CUDA device here; use --device cpu")
+    sys.stdout.reconfigure(errors="replace")  # a prompt from argv may hold undecodable bytes
     config = SamplingConfig(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                             repetition_penalty=args.repetition_penalty)
     config.validate()
@@ -144,6 +165,15 @@ def main(argv: list[str] | None = None) -> int:
     except TrainerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except MisconfigurationException as exc:  # Lightning's word for a trainer.* value it cannot honour
+        print(f"error: {' '.join(str(exc).split())[:400]}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        if "Error(s) in loading state_dict" not in str(exc):
+            raise
+        print("error: the checkpoint does not fit the model of this config (its sizes or vocabulary differ); use the "
+              "config it was trained with", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("error: interrupted; resume with fit --ckpt_path last", file=sys.stderr)
         return 130

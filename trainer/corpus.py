@@ -93,9 +93,36 @@ def token_cache_key(corpus: Corpus, tokenizer: str, max_vocab: int) -> str:
     return f"{tokenizer}-" + hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def user_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gutenberg-lstm" / "tokens"
+
+
 def encode_corpus(corpus: Corpus, tokenizer: str = "char", max_vocab: int = 20000) -> EncodedSplits:
-    """The encoded splits, from the cache beside the corpus when there, else encoded now and cached."""
-    folder = corpus.path / "tokens" / token_cache_key(corpus, tokenizer, max_vocab)
+    """The encoded splits, from the cache beside the corpus when there, else encoded now and cached.
+
+    A corpus that cannot be written to (a read-only mount) is cached under ~/.cache/gutenberg-lstm instead.
+    """
+    key = token_cache_key(corpus, tokenizer, max_vocab)
+    beside = corpus.path / "tokens" / key
+    elsewhere = user_cache_dir() / f"{corpus.path.name}-{key}"
+    for folder in (beside, elsewhere):
+        if (folder / "meta.json").is_file():
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            return EncodedSplits(folder, tokenizer_from_dict(meta["tokenizer"]), meta)
+    try:
+        beside.parent.mkdir(exist_ok=True)
+        writable = os.access(beside.parent, os.W_OK)
+    except OSError:
+        writable = False
+    folder = beside if writable else elsewhere
+    try:
+        return _encode(corpus, tokenizer, max_vocab, folder)
+    except OSError as exc:
+        raise CorpusError(f"cannot write the token cache {folder}: {exc.strerror or exc}; free some space or "
+                          f"set XDG_CACHE_HOME to a writable folder") from None
+
+
+def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path) -> EncodedSplits:
     if (folder / "meta.json").is_file():
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         return EncodedSplits(folder, tokenizer_from_dict(meta["tokenizer"]), meta)
@@ -133,4 +160,4 @@ def encode_corpus(corpus: Corpus, tokenizer: str = "char", max_vocab: int = 2000
         shutil.rmtree(temp, ignore_errors=True)
         if not (folder / "meta.json").is_file():
             raise
-    return encode_corpus(corpus, tokenizer, max_vocab)
+    return _encode(corpus, tokenizer, max_vocab, folder)

@@ -9,7 +9,9 @@ IterableDataset, so Lightning never wraps them in a DistributedSampler (which wo
 Random mode: each batch is ``batch_size`` windows at random positions (seeded per epoch and rank),
 for a stateless model.
 
-Every batch carries its index in the epoch, so a resumed run knows where it is.
+Every batch carries its index in the epoch, so a resumed run knows where it is. Each DataLoader has
+its own generator: creating its iterator would otherwise draw from the global RNG that dropout uses,
+and a resumed run creates iterators at other moments than an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -104,10 +106,12 @@ class CorpusDataModule(pl.LightningDataModule):
             raise ConfigError(f"data.tokenizer {tokenizer!r}: use 'char' or 'word'")
         if mode not in MODES:
             raise ConfigError(f"data.mode {mode!r}: use 'carried' or 'random'")
-        for name, value in (("seq_len", seq_len), ("batch_size", batch_size), ("max_vocab", max_vocab),
-                            ("batches_per_epoch", batches_per_epoch)):
+        for name, value in (("seq_len", seq_len), ("batch_size", batch_size), ("batches_per_epoch", batches_per_epoch),
+                            ("eval_batch_size", 1 if eval_batch_size is None else eval_batch_size)):
             if value < 1:
                 raise ConfigError(f"data.{name} must be 1 or more, not {value}")
+        if max_vocab < 2:
+            raise ConfigError(f"data.max_vocab must be 2 or more (<unk> and one word), not {max_vocab}")
         self.save_hyperparameters()
         self.corpus = Corpus.open(corpus)
         for split in ("train", "val"):
@@ -155,12 +159,12 @@ class CorpusDataModule(pl.LightningDataModule):
             if self.train_batches.batch_size < self.hparams.batch_size:
                 raise CorpusError(f"the train split is too short for data.batch_size {self.hparams.batch_size} × "
                                   f"data.seq_len {self.hparams.seq_len} on {world} device(s); lower either")
-        return DataLoader(self.train_batches, batch_size=None)
+        return DataLoader(self.train_batches, batch_size=None, generator=torch.Generator())
 
     def _eval_loader(self, split: str) -> DataLoader:
         self.corpus.require(split)
         return DataLoader(self._carried(split, self.hparams.eval_batch_size or self.hparams.batch_size),
-                          batch_size=None)
+                          batch_size=None, generator=torch.Generator())
 
     def val_dataloader(self) -> DataLoader:
         return self._eval_loader("val")

@@ -7,6 +7,7 @@ carried, so the cost per character is constant however long the text gets.
 from __future__ import annotations
 
 import inspect
+import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +36,10 @@ class SamplingConfig:
     repetition_window: int = 64
 
     def validate(self) -> None:
+        for name, value in (("--temperature", self.temperature), ("--repetition-penalty", self.repetition_penalty),
+                            ("--top-p", self.top_p if self.top_p is not None else 1.0)):
+            if not math.isfinite(value):
+                raise ConfigError(f"{name} must be a finite number, not {value}")
         if self.temperature < 0:
             raise ConfigError(f"--temperature must be 0 or more, not {self.temperature}")
         if self.top_k is not None and self.top_k < 1:

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import CheckpointError, NonFiniteLossError
+from .errors import CheckpointError, ConfigError, NonFiniteLossError
 
 CHECKPOINT_FORMAT = 1
 LN2 = math.log(2)
@@ -38,7 +38,13 @@ class LSTMLanguageModel(pl.LightningModule):
         """
         super().__init__()
         if vocab_size < 2:
-            raise ValueError("vocab_size comes from the data module; it must be at least 2")
+            raise ConfigError(f"the vocabulary has {vocab_size} symbols; it needs at least 2 (raise data.max_vocab)")
+        for name, value in (("embedding_size", embedding_size), ("hidden_size", hidden_size),
+                            ("num_layers", num_layers)):
+            if value < 1:
+                raise ConfigError(f"model.{name} must be 1 or more, not {value}")
+        if not 0 <= dropout < 1:
+            raise ConfigError(f"model.dropout must be at least 0 and below 1, not {dropout}")
         self.save_hyperparameters(ignore=["vocabulary"])
         self.vocabulary = vocabulary
         self.embedding = nn.Embedding(vocab_size, embedding_size)
@@ -115,7 +121,8 @@ class LSTMLanguageModel(pl.LightningModule):
         else:
             self.clip_gradients(optimizer, gradient_clip_val, gradient_clip_algorithm)
             norm = torch.nn.utils.get_total_norm(grads)
-        self._check_finite(norm, "gradient norm", self._next_batch - 1)
+        if getattr(self.trainer.precision_plugin, "scaler", None) is None:  # fp16's scaler skips such steps itself
+            self._check_finite(norm, "gradient norm", self._next_batch - 1)
 
     def _check_finite(self, value: torch.Tensor, what: str, index: int) -> None:
         # every rank takes the same decision, so no rank is left waiting in a collective
@@ -177,22 +184,30 @@ class LSTMLanguageModel(pl.LightningModule):
         # Lightning skips on_train_epoch_start when it resumes mid-epoch, so the restore happens here
         self._restored_epoch = None
         resume, self._resume = self._resume, None
+        if resume is None:
+            return
         batches = self.trainer.datamodule.train_batches
-        if resume is None or resume["epoch"] != self.current_epoch or resume["next_batch"] >= len(batches):
+        rank = self.global_rank
+        if resume["world_size"] != self.trainer.world_size:
+            self.print(f"warning: the checkpoint was written by {resume['world_size']} processes, this run has "
+                       f"{self.trainer.world_size}: the data position and carried state start afresh")
+            return
+        self._pending_rng = {k: v[rank].clone() for k, v in resume["rng"].items()}
+        layout = (getattr(batches, "batch_size", None), getattr(batches, "seq_len", None), len(batches))
+        saved = (resume.get("batch_size"), resume.get("seq_len"), resume.get("batches"))
+        finished = resume["next_batch"] >= min(len(batches), self.trainer.num_training_batches)
+        if resume["epoch"] != self.current_epoch or finished:
+            return  # saved at the end of an epoch: the next one starts from its beginning
+        if saved != layout:
+            self.print(f"warning: the checkpoint's batches (rows, seq_len, batches per epoch) were {saved}, this "
+                       f"run's are {layout}: the epoch starts again from its beginning")
             return
         self._prepare_epoch(batches)
         self._restored_epoch = self.current_epoch
         batches.start = self._next_batch = resume["next_batch"]
-        if resume["world_size"] != self.trainer.world_size:
-            self.print(f"warning: the checkpoint was written by {resume['world_size']} processes, this run has "
-                       f"{self.trainer.world_size}: the carried state starts afresh")
-            return
-        rank = self.global_rank
         if resume["hidden"] is not None:
             h, c = resume["hidden"][rank].to(self.device)
             self._hidden["train"] = (h.contiguous(), c.contiguous())
-        # clone: set_rng_state reads the storage from its start, and a row of a stacked tensor starts mid-storage
-        self._pending_rng = {k: v[rank].clone() for k, v in resume["rng"].items()}
 
     def on_train_epoch_start(self):
         if self._restored_epoch == self.current_epoch:  # just restored mid-epoch: keep what on_train_start set
@@ -203,6 +218,7 @@ class LSTMLanguageModel(pl.LightningModule):
     def _prepare_epoch(self, batches) -> None:
         self._last_batch_time = None
         self._hidden["train"], self._next_batch = None, 0
+        batches.start = 0
         if hasattr(batches, "epoch"):
             batches.epoch = self.current_epoch
 
@@ -226,8 +242,11 @@ class LSTMLanguageModel(pl.LightningModule):
         rng = {"cpu": self._gather(torch.get_rng_state())}
         if torch.cuda.is_available() and self.device.type == "cuda":
             rng["cuda"] = self._gather(torch.cuda.get_rng_state())
+        batches = getattr(getattr(self.trainer, "datamodule", None), "train_batches", None)
         checkpoint["carried_state"] = {
             "epoch": self.current_epoch, "next_batch": self._next_batch, "world_size": self.trainer.world_size,
+            "batch_size": getattr(batches, "batch_size", None), "seq_len": getattr(batches, "seq_len", None),
+            "batches": len(batches) if batches is not None else None,
             "hidden": self._gather(torch.stack(hidden)) if hidden is not None else None, "rng": rng}
 
     def on_load_checkpoint(self, checkpoint):
