@@ -38,7 +38,16 @@ def _detector_factory() -> DetectorFactory:
     global _factory
     with _factory_lock:
         if _factory is None:
-            init_factory()
+            try:
+                init_factory()
+            except LangDetectException as exc:
+                # langdetect's loader has a bare except: Ctrl-C while it reads its profiles arrives as this
+                import langdetect.detector_factory as module
+
+                module._factory = None  # half loaded: never use it
+                if isinstance(exc.__context__, KeyboardInterrupt):
+                    raise KeyboardInterrupt from None
+                raise
             from langdetect.detector_factory import _factory as loaded
 
             loaded.set_seed(SEED)  # langdetect samples at random: a fixed seed makes every verdict repeatable

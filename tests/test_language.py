@@ -77,3 +77,22 @@ def test_the_passage_filter_cuts_runs_of_foreign_paragraphs_and_keeps_a_lone_quo
     kept = remove_spans(text, runs)
     assert all(p not in kept for p in foreign[:3])
     assert quote in kept and all(p in kept for p in english)
+
+
+def test_ctrl_c_while_langdetect_loads_its_profiles_is_an_interrupt_not_a_profile_error(monkeypatch):
+    import pytest
+    from langdetect.lang_detect_exception import LangDetectException
+
+    import pipeline.language as language
+
+    def interrupted_load():
+        try:
+            raise KeyboardInterrupt
+        except BaseException:  # what langdetect's loader does with anything, Ctrl-C included
+            raise LangDetectException(0, 'Profile format error in "bg"')
+
+    monkeypatch.setattr(language, "_factory", None)
+    monkeypatch.setattr(language, "init_factory", interrupted_load)
+    with pytest.raises(KeyboardInterrupt):
+        language.known_languages()
+    assert language._factory is None
