@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +24,9 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from standin import DEFAULT as STANDIN  # noqa: E402
+from standin import serve_standin  # noqa: E402
 
 from pipeline.build import Build  # noqa: E402
 from pipeline.config import BuildConfig  # noqa: E402
@@ -74,21 +76,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=4)
     parser.add_argument("--shelf", default="science-fiction")
-    parser.add_argument("--standin", type=Path, default=REPO.parent / "shared" / "gutenberg")
+    parser.add_argument("--standin", type=Path, default=STANDIN)
     args = parser.parse_args()
-    if not (args.standin / "serve.py").is_file():
-        sys.exit(f"error: no stand-in site at {args.standin}; pass --standin DIR")
-    server = subprocess.Popen([sys.executable, str(args.standin / "serve.py"), "--port", "0"],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        base_url = server.stdout.readline().split()[-1]
-        with tempfile.TemporaryDirectory() as out:
-            cold_seconds, cold = timed_build(base_url, Path(out), args.shelf, args.jobs)
-            warm_seconds, warm = timed_build(base_url, Path(out), args.shelf, args.jobs)
-            baseline = baseline_download(cold)
-            languages = language_cost(cold)
-    finally:
-        server.terminate()
+    with serve_standin(args.standin) as base_url, tempfile.TemporaryDirectory() as out:
+        cold_seconds, cold = timed_build(base_url, Path(out), args.shelf, args.jobs)
+        warm_seconds, warm = timed_build(base_url, Path(out), args.shelf, args.jobs)
+        baseline = baseline_download(cold)
+        languages = language_cost(cold)
 
     books = len(cold.books)
     megabytes = cold.counts.bytes_downloaded / 1e6

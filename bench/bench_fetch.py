@@ -16,7 +16,6 @@ Prints MB/s and each figure's ratio to the baseline measured in the same run.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,9 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from standin import DEFAULT as STANDIN  # noqa: E402
+from standin import serve_standin  # noqa: E402
 
 from pipeline.cache import RawCache  # noqa: E402
 from pipeline.config import HttpConfig  # noqa: E402
@@ -76,14 +78,9 @@ def timed(fn, *args) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=4)
-    parser.add_argument("--standin", type=Path, default=REPO.parent / "shared" / "gutenberg")
+    parser.add_argument("--standin", type=Path, default=STANDIN)
     args = parser.parse_args()
-    if not (args.standin / "serve.py").is_file():
-        sys.exit(f"error: no stand-in site at {args.standin}; pass --standin DIR")
-    server = subprocess.Popen([sys.executable, str(args.standin / "serve.py"), "--port", "0"],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        base_url = server.stdout.readline().split()[-1]
+    with serve_standin(args.standin) as base_url:
         urls = site_urls(args.standin / "site", base_url)
         plain_loop(urls[:5])  # warm the OS file cache for both sides
         rows = []
@@ -94,8 +91,6 @@ def main() -> None:
             rows.append((f"pipeline fetcher, {args.jobs} jobs", *timed(pipeline_fetch, urls, Path(many), args.jobs)))
             rows.append((f"refresh over warm cache, {args.jobs} jobs (304s)",
                          *timed(pipeline_fetch, urls, Path(many), args.jobs)))
-    finally:
-        server.terminate()
     base_seconds = rows[0][1]
     print(f"{len(urls)} URLs, {rows[0][2] / 1e6:.1f} MB over loopback, no delay\n")
     print(f"{'':48} {'seconds':>8} {'MB/s':>8} {'vs baseline':>12}")

@@ -63,7 +63,6 @@ class BuildResult:
     changes: dict = field(default_factory=dict)
     """Per split: books added, removed, changed (and moved, which only a new salt or ratios can cause)."""
     pruned: list[str] = field(default_factory=list)
-    lock_taken_over_from: int | None = None
     stage_seconds: Counter = field(default_factory=Counter)
     """Seconds spent in each stage, summed over the worker threads for the per-book stages."""
 
@@ -149,11 +148,10 @@ class Build:
                                  dry_run=True, version=corpus.current())
             result.counts.found = len(books)
             return result
-        with CorpusLock(corpus.root) as lock:
+        with CorpusLock(corpus.root):
             with self.timed("discover"):
                 books = self.list_books(shelf)
-            result = BuildResult(shelf=shelf, books=books, source=self.describe_source(), corpus_dir=corpus.root,
-                                 lock_taken_over_from=lock.taken_over_from)
+            result = BuildResult(shelf=shelf, books=books, source=self.describe_source(), corpus_dir=corpus.root)
             result.counts.found = len(books)
             corpus.remove_leftovers()
             previous = corpus.read_current()
@@ -183,10 +181,6 @@ class Build:
             return read_shelf(self.fetcher, self.site, shelf)
         except FetchError as exc:
             raise SourceError(f"cannot list the books of shelf {shelf.name!r}: {exc}") from None
-
-    def discover(self) -> tuple[Shelf, list[Book]]:
-        shelf = self.resolve()
-        return shelf, self.list_books(shelf)
 
     # -- per book ---------------------------------------------------------------------------------
 

@@ -153,9 +153,6 @@ class LanguageJudgement:
     disagrees: bool
     """The metadata names languages and the detected one is not among them."""
 
-    def describe(self) -> str:
-        return f"{self.detected} ({self.detected_share:.2f})"
-
 
 def judge(verdict: LanguageVerdict, wanted: list[str], metadata_languages: list[str]) -> LanguageJudgement:
     shares = verdict.shares(metadata_languages)

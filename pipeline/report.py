@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .book import reason_kind
 from .config import SPLIT_NAMES
 from .errors import UsageError
 from .publish import CURRENT
@@ -42,12 +43,6 @@ def load_report(path: Path) -> CorpusReport:
     return CorpusReport(version.resolve(), manifest, books)
 
 
-def _reason_kind(reason: str) -> str:
-    from .book import reason_kind
-
-    return reason_kind(reason)
-
-
 def format_report(report: CorpusReport) -> str:
     manifest, books = report.manifest, report.books
     shelf = manifest.get("shelf", {})
@@ -66,7 +61,7 @@ def format_report(report: CorpusReport) -> str:
 
     dropped = books[books["status"] == "dropped"]
     lines += ["", f"dropped: {len(dropped)} of {len(books)} books"]
-    for kind, n in dropped["reason"].map(_reason_kind).value_counts().items():
+    for kind, n in dropped["reason"].map(reason_kind).value_counts().items():
         lines.append(f"  {n:>5}  {kind}")
 
     lines += ["", "languages detected (kept / dropped):"]

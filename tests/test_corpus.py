@@ -169,7 +169,7 @@ def test_a_changed_book_publishes_a_new_version_and_keeps_the_old_ones(site, mak
         site.render()
         result = build(make_config, keep_versions=2)
         assert result.published and result.previous_version == versions[-1].name
-        split = result.split_counts() and {b.id: b for b in result.books}[101].split
+        split = {b.id: b for b in result.books}[101].split
         assert result.changes[split]["changed"] == [101]
         versions.append(result.version)
     corpus = CorpusDir(tmp_path / "corpora" / "science-fiction")

@@ -160,3 +160,13 @@ def test_generate_mistakes_are_one_line(tmp_path, capsys, argv, message):
     assert main(["generate", "--ckpt", str(tmp_path / "model.ckpt"), *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_a_corpus_that_cannot_be_written_caches_its_tokens_in_the_users_cache(tiny_corpus, tmp_path, monkeypatch):
+    import trainer.corpus as corpus_module
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(corpus_module.os, "access", lambda path, mode: False)  # as on a read-only mount
+    encoded = encode_corpus(Corpus.open(tiny_corpus), "word", max_vocab=50)
+    assert encoded.folder.is_relative_to(tmp_path / "xdg" / "gutenberg-lstm" / "tokens")
+    assert encoded.tokens("train").size > 0 and encoded.tokenizer.vocab_size == 50

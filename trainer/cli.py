@@ -91,7 +91,7 @@ QUIET_WARNINGS = [
     # the model restores the data position, carried state and RNG itself (see model.py)
     r".*resuming from a checkpoint that ended before the epoch ended.*",
     r".*isinstance\(treespec, LeafSpec\)` is deprecated.*",
-    # the data module sets up in __init__ so that the vocabulary size can be linked to the model
+    # batches are slices of a memory map: worker processes would only add copies
     r".*does not have many workers which may be a bottleneck.*",
 ]
 

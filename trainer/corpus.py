@@ -107,8 +107,7 @@ def encode_corpus(corpus: Corpus, tokenizer: str = "char", max_vocab: int = 2000
     elsewhere = user_cache_dir() / f"{corpus.path.name}-{key}"
     for folder in (beside, elsewhere):
         if (folder / "meta.json").is_file():
-            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-            return EncodedSplits(folder, tokenizer_from_dict(meta["tokenizer"]), meta)
+            return _load(folder)
     try:
         beside.parent.mkdir(exist_ok=True)
         writable = os.access(beside.parent, os.W_OK)
@@ -122,10 +121,12 @@ def encode_corpus(corpus: Corpus, tokenizer: str = "char", max_vocab: int = 2000
                           f"set XDG_CACHE_HOME to a writable folder") from None
 
 
+def _load(folder: Path) -> EncodedSplits:
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    return EncodedSplits(folder, tokenizer_from_dict(meta["tokenizer"]), meta)
+
+
 def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path) -> EncodedSplits:
-    if (folder / "meta.json").is_file():
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        return EncodedSplits(folder, tokenizer_from_dict(meta["tokenizer"]), meta)
     if tokenizer == "char":
         vocab = CharTokenizer.build(corpus.texts("train"))
     else:
@@ -160,4 +161,4 @@ def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path) -> Enc
         shutil.rmtree(temp, ignore_errors=True)
         if not (folder / "meta.json").is_file():
             raise
-    return _encode(corpus, tokenizer, max_vocab, folder)
+    return _load(folder)

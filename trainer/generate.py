@@ -93,8 +93,8 @@ def sample(model: LSTMLanguageModel, tokenizer: CharTokenizer | WordTokenizer, p
     config = config or SamplingConfig()
     config.validate()
     generator = torch.Generator(device=model.device).manual_seed(seed) if seed is not None else None
-    ids = tokenizer.encode(prompt).tolist() or [tokenizer.encode("\n").tolist()[0] if tokenizer.encode("\n").size
-                                                 else 0]
+    # an empty prompt starts as at a line break (or <unk> when the vocabulary has none)
+    ids = tokenizer.encode(prompt).tolist() or (tokenizer.encode("\n").tolist() or [0])[:1]
     logits, hidden = model(torch.tensor([ids], device=model.device))
     last = logits[0, -1]
     recent = deque(ids[-config.repetition_window:], maxlen=config.repetition_window)

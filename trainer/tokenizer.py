@@ -18,15 +18,31 @@ _NO_SPACE_BEFORE = set(".,;:!?)]}'\"\n")
 _NO_SPACE_AFTER = set("([{\n")
 
 
-class CharTokenizer:
+class Vocabulary:
+    """What both tokenizers share: symbols with ``<unk>`` at index 0, and their plain-dict form."""
+
+    kind = ""
+
+    def __init__(self, symbols: list[str]):
+        if not symbols or symbols[0] != UNK:
+            raise ValueError(f"a {self.kind} vocabulary starts with <unk>")
+        self.symbols = list(symbols)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.symbols)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "symbols": self.symbols}
+
+
+class CharTokenizer(Vocabulary):
     """One id per character seen in the train split; anything else is ``<unk>`` (id 0)."""
 
     kind = "char"
 
     def __init__(self, symbols: list[str]):
-        if not symbols or symbols[0] != UNK:
-            raise ValueError("a char vocabulary starts with <unk>")
-        self.symbols = list(symbols)
+        super().__init__(symbols)
         self._table = np.zeros(0x110000, dtype=np.int32)
         for index, symbol in enumerate(self.symbols[1:], start=1):
             self._table[ord(symbol)] = index
@@ -41,10 +57,6 @@ class CharTokenizer:
         ordered = seen[np.lexsort((seen, -counts[seen]))]  # most frequent first, then by code point
         return cls([UNK] + [chr(int(code)) for code in ordered])
 
-    @property
-    def vocab_size(self) -> int:
-        return len(self.symbols)
-
     def encode(self, text: str) -> np.ndarray:
         return self._table[np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)]
 
@@ -54,19 +66,14 @@ class CharTokenizer:
     def decode_next(self, token: int, previous: int | None) -> str:
         return self.decode([token])
 
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "symbols": self.symbols}
 
-
-class WordTokenizer:
+class WordTokenizer(Vocabulary):
     """Words, punctuation marks and line breaks; the ``max_vocab - 1`` most frequent, the rest ``<unk>``."""
 
     kind = "word"
 
     def __init__(self, symbols: list[str]):
-        if not symbols or symbols[0] != UNK:
-            raise ValueError("a word vocabulary starts with <unk>")
-        self.symbols = list(symbols)
+        super().__init__(symbols)
         self._index = {symbol: i for i, symbol in enumerate(self.symbols)}
 
     @classmethod
@@ -76,10 +83,6 @@ class WordTokenizer:
             counts.update(WORD_PATTERN.findall(text))
         ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: max_vocab - 1]
         return cls([UNK] + [word for word, _ in ordered])
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self.symbols)
 
     def encode(self, text: str) -> np.ndarray:
         index = self._index
@@ -100,9 +103,6 @@ class WordTokenizer:
         if word[0] in _NO_SPACE_BEFORE or (before and before[-1] in _NO_SPACE_AFTER):
             return word
         return " " + word
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "symbols": self.symbols}
 
 
 def tokenizer_from_dict(state: dict) -> CharTokenizer | WordTokenizer:
