@@ -24,6 +24,10 @@ class Book:
     languages: list[str] = field(default_factory=list)
     """Language codes from the RDF (or the catalog); empty when unknown."""
     bookshelves: list[str] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)
+    """Subject headings from the catalog ("Science fiction", "Time travel -- Fiction"); empty when unknown."""
+    selected_by: list[str] = field(default_factory=list)
+    """The selectors that brought the book into the corpus (``shelf:science-fiction``, ``top:100``...)."""
     media_type: str | None = None
     """The RDF's dcterms:type (``Text``, ``Sound``...); None when there is no metadata."""
     has_metadata: bool = False

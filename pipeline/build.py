@@ -23,7 +23,6 @@ from tqdm import tqdm
 from .analysis import AnalysisCache, BookAnalysis
 from .book import FAILED, Book, RunCounts, reason_kind
 from .cache import RawCache
-from .catalog import books_on_shelf, parse_catalog
 from .cleaned import CleanCache
 from .config import SPLIT_NAMES, BuildConfig, HttpConfig, default_delay
 from .dedup import DedupInput, find_duplicates
@@ -35,7 +34,8 @@ from .http_client import PoliteClient
 from .lock import CorpusLock
 from .metadata import add_metadata, text_only
 from .publish import CorpusDir, PublishedVersion, PublishPlan, books_csv, content_key, publish
-from .shelves import Shelf, fetch_shelf_index, read_shelf, resolve_shelf
+from .selectors import Discovery, Selection
+from .shelves import Shelf, fetch_shelf_index
 from .site import GutenbergSite
 from .splits import SplitKeyRegistry, split_keys, split_of
 
@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class BuildResult:
-    shelf: Shelf
+    shelf: Selection
+    """What the corpus holds: one shelf (as before selectors), or a union of selectors."""
     books: list[Book]
     source: str
     """Where the book list and texts came from, for the summary."""
@@ -120,6 +121,7 @@ class Build:
         self.site = GutenbergSite(config.base_url)
         self.fetcher = open_fetcher(config.base_url, config.resolved_cache_dir, config.http,
                                     hosts=config.hosts(), delays=config.delays(), stop=self.stop)
+        self.discovery = Discovery(self.fetcher, self.site, config.source)
         self.text_source = TextSource(self.site, config.mirror, mirror_is_url=config.mirror_is_url)
         self.clean_cache = CleanCache(config.resolved_cache_dir)
         self.analysis_cache = AnalysisCache(config.resolved_cache_dir)
@@ -170,17 +172,11 @@ class Build:
         texts = f", texts from mirror {self.config.mirror}" if self.config.mirror else ""
         return f"{listing} of {self.config.base_url}{texts}"
 
-    def resolve(self) -> Shelf:
-        return resolve_shelf(list_shelves(self.fetcher, self.config.base_url), self.config.shelf)
+    def resolve(self) -> Selection:
+        return self.discovery.resolve(self.config.all_selectors, self.config.name)
 
-    def list_books(self, shelf: Shelf) -> list[Book]:
-        try:
-            if self.config.source == "catalog":
-                url = self.site.catalog_url
-                return books_on_shelf(parse_catalog(self.fetcher.fetch(url).read_bytes(), url), shelf)
-            return read_shelf(self.fetcher, self.site, shelf)
-        except FetchError as exc:
-            raise SourceError(f"cannot list the books of shelf {shelf.name!r}: {exc}") from None
+    def list_books(self, selection: Selection) -> list[Book]:
+        return self.discovery.list_books(selection)
 
     # -- per book ---------------------------------------------------------------------------------
 
@@ -298,10 +294,11 @@ class Build:
             detail = ", ".join(f"{n} {kind}" for kind, n in result.counts.drop_reasons.most_common())
             detail = detail or "the shelf is empty"
             kept_note = f"; {previous.path.name} stays current" if previous else ""
-            raise PipelineError(f"no book of shelf {result.shelf.name!r} was kept ({detail}); "
+            what = f"shelf {result.shelf.name!r}" if result.shelf.id is not None else repr(result.shelf.name)
+            raise PipelineError(f"no book of {what} was kept ({detail}); "
                                 f"nothing was published{kept_note}")
         plan = PublishPlan(
-            shelf={"id": result.shelf.id, "name": result.shelf.name, "slug": result.shelf.slug},
+            shelf=result.shelf.manifest_record(),
             source={"base_url": self.config.base_url, "listing": self.config.source, "mirror": self.config.mirror},
             counts=manifest_counts(result), content_key=key, changes=result.changes,
             previous_version=result.previous_version)

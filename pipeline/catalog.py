@@ -40,6 +40,7 @@ def parse_catalog(data: bytes | str, source: str = "pg_catalog.csv") -> list[Boo
             author="; ".join(split_list(row.get("Authors"))),
             languages=split_list(row.get("Language")),
             bookshelves=split_list(row.get("Bookshelves")),
+            subjects=split_list(row.get("Subjects")),
             media_type=(row.get("Type") or "").strip() or None,
         ))
     return books

@@ -18,11 +18,13 @@ from . import __version__
 from .book import DOWNLOADED, DROPPED, FAILED, NOT_MODIFIED, SKIPPED, reason_kind
 from .build import Build, BuildResult, list_shelves, open_fetcher
 from .clean import CleanInputError, CleanOptions, clean, explain, read_input
-from .config import BASE_URL_ENV, DEFAULT_BASE_URL, BuildConfig, CorpusConfig, HttpConfig, check_directory, check_url
+from .config import (BASE_URL_ENV, DEFAULT_BASE_URL, BuildConfig, CorpusConfig, HttpConfig, available_cores,
+                     check_directory, check_url)
 from .decode import decode
 from .errors import ConfigError, PipelineError
 from .files import write_atomically
 from .report import format_report, load_report, plot_lengths
+from .selectors import Selector
 from .shelves import search_shelves
 
 EXIT_CODES = """exit codes (for cron):
@@ -113,6 +115,44 @@ def corpus_config(args: argparse.Namespace) -> CorpusConfig:
                         keep_versions=args.keep_versions)
 
 
+def add_selector_options(parser: argparse.ArgumentParser) -> None:
+    select = parser.add_argument_group(
+        "which books (repeat and combine: the corpus holds the union, each book once)")
+    select.add_argument("--shelf", action="append", metavar="SHELF",
+                        help='a bookshelf: slug (science-fiction), name ("Science Fiction") or id (68)')
+    select.add_argument("--author", action="append", metavar="NAME_OR_ID",
+                        help='an author\'s books: "Wells, H. G." or the id of /ebooks/author/ID')
+    select.add_argument("--top", action="append", metavar="N",
+                        help="the N most downloaded books of the Top 100 page (1 to 100)")
+    select.add_argument("--top-period", type=int, default=1, choices=(1, 7, 30), metavar="DAYS",
+                        help="the Top 100 list --top reads: downloads yesterday (1), in 7 or in 30 days (default: 1)")
+    select.add_argument("--ids", action="append", metavar="ID,ID,...", help="book ids, like 84,1342,2701")
+    select.add_argument("--ids-file", action="append", metavar="FILE",
+                        help="a file of book ids, one a line ('#' starts a comment)")
+    select.add_argument("--subject", action="append", metavar="HEADING",
+                        help='a catalog subject heading, like "Science fiction" (needs --source catalog)')
+    select.add_argument("--name", metavar="NAME",
+                        help="the corpus folder under --out; needed with more than one selector (default: the "
+                             "shelf's slug, top-100, author-wells-h-g, ...). With --source catalog and no other "
+                             "selector, --language CODE selects every text in that language")
+
+
+def selectors_from_args(args: argparse.Namespace) -> tuple[list[Selector], str]:
+    """The selectors given, in a fixed order; the first shelf goes to ``BuildConfig.shelf`` as before."""
+    shelves = list(args.shelf or [])
+    selectors = [Selector("shelf", s) for s in shelves[1:]]
+    selectors += [Selector("author", a) for a in args.author or []]
+    selectors += [Selector("top", t, period=args.top_period) for t in args.top or []]
+    selectors += [Selector("ids", i) for i in args.ids or []]
+    selectors += [Selector("ids-file", f) for f in args.ids_file or []]
+    selectors += [Selector("subject", s) for s in args.subject or []]
+    if not shelves and not selectors and args.source == "catalog" and args.language:
+        # every text in the wanted language(s): the language is both what is listed and what is kept
+        codes = [code.strip() for value in args.language for code in value.split(",") if code.strip()]
+        selectors.append(Selector("language", ",".join(codes)))
+    return selectors, shelves[0] if shelves else ""
+
+
 def add_site_options(parser: argparse.ArgumentParser) -> None:
     site = parser.add_argument_group("source and politeness")
     site.add_argument("--base-url", default=os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL, metavar="URL",
@@ -148,14 +188,15 @@ def make_parser() -> argparse.ArgumentParser:
                     "books in the wanted language, drop duplicates, split by book into train/val/test and publish "
                     "a version under OUT/<shelf-slug>/current. Rerun it to refresh: only what changed is "
                     "downloaded, and when nothing changed nothing is published.")
-    build.add_argument("--shelf", required=True, metavar="SHELF",
-                       help='slug (science-fiction), name ("Science Fiction") or id (68)')
+    add_selector_options(build)
     build.add_argument("--source", choices=("shelf", "catalog"), default="shelf",
-                       help="list books from the shelf's pages, or from the offline pg_catalog.csv (default: shelf)")
+                       help="list books from the site's pages, or from the offline pg_catalog.csv (default: shelf)")
     build.add_argument("--mirror", metavar="PATH_OR_URL",
                        help="read book texts from a Gutenberg rsync mirror (directory or URL)")
-    build.add_argument("--jobs", type=int, default=4, metavar="N",
-                       help="books worked on at once (default: 4; with a delay, one request at a time per host)")
+    build.add_argument("--jobs", type=int, metavar="N",
+                       help=f"worker processes for decoding, cleaning, language and MinHash (default: the machine's "
+                            f"cores, {available_cores()} here); downloads run in threads beside them, one request "
+                            f"at a time per host when there is a delay")
     build.add_argument("--dry-run", action="store_true", help="check the config, list the shelf's books, fetch no book")
     build.add_argument("-q", "--quiet", action="store_true", help="print only warnings and the summary")
     build.add_argument("-v", "--verbose", action="store_true",
@@ -210,9 +251,11 @@ def http_config(args: argparse.Namespace) -> HttpConfig:
 
 
 def run_build(args: argparse.Namespace, stop: threading.Event) -> int:
-    config = BuildConfig(shelf=args.shelf, source=args.source, base_url=args.base_url, mirror=args.mirror,
-                         out=args.out, cache_dir=args.cache_dir, jobs=args.jobs, dry_run=args.dry_run,
-                         http=http_config(args), corpus=corpus_config(args))
+    jobs = {} if args.jobs is None else {"jobs": args.jobs}
+    selectors, shelf = selectors_from_args(args)
+    config = BuildConfig(shelf=shelf, source=args.source, base_url=args.base_url, mirror=args.mirror,
+                         out=args.out, cache_dir=args.cache_dir, dry_run=args.dry_run, selectors=selectors,
+                         name=args.name, http=http_config(args), corpus=corpus_config(args), **jobs)
     progress = not args.quiet and sys.stderr.isatty()
     result = Build(config, progress=progress, stop=stop).run()
     print_summary(result, verbose=args.verbose)
@@ -290,7 +333,11 @@ def run_clean(args: argparse.Namespace, stop: threading.Event) -> int:
 
 def print_summary(result: BuildResult, *, verbose: bool = False) -> None:
     shelf = result.shelf
-    print(f"shelf {shelf.name!r} (id {shelf.id}): {result.counts.found} books, {result.source}")
+    if shelf.id is not None:
+        print(f"shelf {shelf.name!r} (id {shelf.id}): {result.counts.found} books, {result.source}")
+    else:
+        print(f"{shelf.name} ({' + '.join(shelf.labels)}) → {shelf.slug}: {result.counts.found} books, "
+              f"{result.source}")
     if result.dry_run:
         for book in result.books:
             author = f" — {book.author}" if book.author else ""

@@ -7,9 +7,13 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .selectors import Selector
 
 DEFAULT_BASE_URL = "https://www.gutenberg.org"
 BASE_URL_ENV = "PIPELINE_BASE_URL"
@@ -135,8 +139,8 @@ class CorpusConfig:
 class BuildConfig:
     """Everything ``python -m pipeline build`` needs, checked by ``validate()`` before any request."""
 
-    shelf: str
-    """The bookshelf: a slug (``science-fiction``), a name (``"Science Fiction"``) or an id (``68``)."""
+    shelf: str = ""
+    """A bookshelf: a slug (``science-fiction``), a name (``"Science Fiction"``) or an id (``68``); "" for none."""
     source: str = "shelf"
     """Where the book list comes from: ``shelf`` (the shelf's pages) or ``catalog`` (pg_catalog.csv)."""
     base_url: str = field(default_factory=lambda: os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
@@ -147,14 +151,25 @@ class BuildConfig:
     """The corpora root: the corpus goes to ``OUT/<shelf-slug>/``, the download cache to ``OUT/.cache/``."""
     cache_dir: Path | None = None
     """The raw download cache and its SQLite index; None: ``OUT/.cache``."""
-    jobs: int = 4
-    """Books worked on at once. With a delay, requests to one host still go one at a time."""
+    jobs: int = field(default_factory=lambda: available_cores())
+    """Worker processes for the CPU steps (decode, clean, language, profile); default: the machine's cores.
+    Downloads run in threads beside them; with a delay, requests to one host still go one at a time."""
     dry_run: bool = False
     """Resolve the shelf and list its books, then stop: no book is downloaded."""
     http: HttpConfig = field(default_factory=HttpConfig)
     """The HTTP client's settings."""
     corpus: CorpusConfig = field(default_factory=CorpusConfig)
     """Filters, splits and layout of the published corpus."""
+    selectors: list[Selector] = field(default_factory=list)
+    """Selectors beyond ``shelf`` (authors, Top 100, ids, subjects, a language); the corpus is their union."""
+    name: str | None = None
+    """The corpus folder under OUT; required with more than one selector, else derived (``top-100``)."""
+
+    @property
+    def all_selectors(self) -> list[Selector]:
+        from .selectors import Selector
+
+        return ([Selector("shelf", self.shelf)] if self.shelf else []) + list(self.selectors)
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -165,11 +180,11 @@ class BuildConfig:
         return bool(self.mirror) and urlsplit(self.mirror).scheme in ("http", "https")
 
     def validate(self) -> None:
-        if not self.shelf or not self.shelf.strip():
-            raise ConfigError("--shelf is empty: give a shelf slug, name or id "
-                              "(list them with `python -m pipeline shelves`)")
+        from .selectors import validate_selection
+
         if self.source not in ("shelf", "catalog"):
             raise ConfigError(f"--source must be 'shelf' or 'catalog', not {self.source!r}")
+        validate_selection(self.all_selectors, self.name, self.source)
         check_url(self.base_url, "--base-url")
         if self.mirror:
             if self.mirror_is_url:
@@ -200,6 +215,14 @@ class BuildConfig:
         if self.mirror_is_url and self.http.delay is None:
             delays.setdefault(urlsplit(self.mirror).netloc.lower(), 0.0)
         return delays
+
+
+def available_cores() -> int:
+    """The cores this process may run on (a container's or taskset's limit, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
 
 
 def check_directory(path: Path, option: str) -> None:

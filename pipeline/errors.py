@@ -26,6 +26,14 @@ class ShelfNotFoundError(UsageError):
     """The shelf given matches no shelf, or more than one."""
 
 
+class SelectorNotFoundError(UsageError):
+    """An author or subject given matches nothing the site or catalog knows."""
+
+
+class EmptySelectionError(UsageError):
+    """The selectors given found no book at all; nothing was built."""
+
+
 class SourceError(PipelineError):
     """The source (site, catalog or mirror) could not be read; nothing was built."""
 

@@ -48,7 +48,7 @@ CURRENT = "current"
 VERSION_NAME = re.compile(r"^(\d{8}T\d{6}Z)(?:-(\d+))?$")
 BOOKS_COLUMNS = ["id", "title", "author", "language_meta", "language_detected", "language_share",
                  "language_disagrees", "status", "split", "reason", "kept_id", "split_key", "chars", "words",
-                 "sha256", "raw_sha256", "encoding", "passage_chars_removed", "text_url"]
+                 "sha256", "raw_sha256", "encoding", "passage_chars_removed", "text_url", "selected_by"]
 PARQUET_SCHEMA = pa.schema([("id", pa.int64()), ("title", pa.string()), ("author", pa.string()),
                             ("language", pa.string()), ("chars", pa.int64()), ("words", pa.int64()),
                             ("sha256", pa.string()), ("text", pa.large_string())])
@@ -72,6 +72,7 @@ def book_row(book: Book) -> dict:
         "sha256": book.sha256, "raw_sha256": book.raw_sha256 or "", "encoding": book.encoding or "",
         "passage_chars_removed": sum(end - start for start, end, _ in book.passages_removed) if kept else "",
         "text_url": book.text_url or "",
+        "selected_by": " ".join(book.selected_by),
     }
 
 

@@ -66,7 +66,7 @@ def test_dry_run_lists_the_books(site, tmp_path, capsys):
     (["build", "--shelf", "68", "--delay", "-2"], 2, "--delay must be 0 or more"),
     (["build", "--shelf", "68", "--mirror", "/nonexistent/mirror"], 2, "no such directory"),
     (["build", "--shelf", "68", "--max-file-size", "lots"], 2, "is not a size"),
-    (["build"], 2, "the following arguments are required: --shelf"),
+    (["build"], 2, "give at least one selector: --shelf, --author"),
     (["shelves", "--search", "zzzz"], 2, "no shelf name contains 'zzzz'"),
 ])
 def test_user_mistakes_are_one_line_errors(site, tmp_path, capsys, argv, code, message):
