@@ -1,7 +1,8 @@
 """``python -m pipeline build``: the stages in order, and what became of every book.
 
-Per book, in parallel: metadata (RDF) → type filter → download text → clean → language filter →
-profile (foreign passages cut, size, MinHash) → length filter.
+Per book, the steps of steps.py: metadata (RDF) → type filter → download text, in download threads;
+then clean → language → language filter → profile (foreign passages cut, size, MinHash) → length
+filter, in ``--jobs`` worker processes (workers.py). A book moves on as soon as it is fetched.
 Then across the shelf: duplicates → splits → publish a version (or nothing, when nothing changed).
 The whole run after resolving the shelf holds the corpus's lock.
 """
@@ -13,6 +14,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,24 +22,22 @@ from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
-from .analysis import AnalysisCache, BookAnalysis
 from .book import FAILED, Book, RunCounts, reason_kind
 from .cache import RawCache
-from .cleaned import CleanCache
 from .config import SPLIT_NAMES, BuildConfig, HttpConfig, default_delay
 from .dedup import DedupInput, find_duplicates
-from .download import TextSource, download_text
+from .download import TextSource
 from .errors import FetchError, Interrupted, PipelineError, SourceError
 from .fetcher import Fetcher
-from .filters import language_filter, length_filter
 from .http_client import PoliteClient
 from .lock import CorpusLock
-from .metadata import add_metadata, text_only
 from .publish import CorpusDir, PublishedVersion, PublishPlan, books_csv, content_key, publish
 from .selectors import Discovery, Selection
 from .shelves import Shelf, fetch_shelf_index
 from .site import GutenbergSite
 from .splits import SplitKeyRegistry, split_keys, split_of
+from .steps import IO_STEPS, BookContext, CpuServices, IoServices, run_cpu_steps, run_steps
+from .workers import CpuPool
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,9 @@ class BuildResult:
     """Per split: books added, removed, changed (and moved, which only a new salt or ratios can cause)."""
     pruned: list[str] = field(default_factory=list)
     stage_seconds: Counter = field(default_factory=Counter)
-    """Seconds spent in each stage, summed over the worker threads for the per-book stages."""
+    """Seconds spent in each stage; for the per-book steps, summed over the download threads and worker processes."""
+    dropped_by_step: Counter = field(default_factory=Counter)
+    """Books each per-book step dropped, skipped or failed (``error``: an unexpected error)."""
 
     @property
     def kept(self) -> list[Book]:
@@ -123,10 +125,11 @@ class Build:
                                     hosts=config.hosts(), delays=config.delays(), stop=self.stop)
         self.discovery = Discovery(self.fetcher, self.site, config.source)
         self.text_source = TextSource(self.site, config.mirror, mirror_is_url=config.mirror_is_url)
-        self.clean_cache = CleanCache(config.resolved_cache_dir)
-        self.analysis_cache = AnalysisCache(config.resolved_cache_dir)
+        self.io_services = IoServices(self.fetcher, self.site, self.text_source)
+        self.cpu_services = CpuServices(config.resolved_cache_dir, config.corpus)
         self._timing_lock = threading.Lock()
         self._stage_seconds: Counter = Counter()
+        self._dropped_by_step: Counter = Counter()
 
     @contextmanager
     def timed(self, stage: str):
@@ -165,6 +168,7 @@ class Build:
             with self.timed("publish"):
                 self.publish(result, corpus, previous)
         result.stage_seconds = self._stage_seconds
+        result.dropped_by_step = self._dropped_by_step
         return result
 
     def describe_source(self) -> str:
@@ -181,66 +185,74 @@ class Build:
     # -- per book ---------------------------------------------------------------------------------
 
     def acquire_one(self, book: Book) -> tuple[str | None, bool]:
-        """Metadata, type filter, text, cleaning, analysis, book filters. Returns a note when the RDF
-        was missing, and whether the cleaned text came from the cache."""
-        with self.timed("metadata"):
-            note = add_metadata(book, self.fetcher, self.site)
-        outcome = text_only(book)
-        if not outcome.keep:
-            book.skip(outcome.reason)
-            return note, False
-        try:
-            with self.timed("download"):
-                download_text(book, self.fetcher, self.text_source)
-            if not book.usable:
-                return note, False
-            with self.timed("clean"):
-                from_cache = self.clean_cache.clean_book(book)
-            if book.clean_chars == 0:
-                book.skip("empty after cleaning")
-                return note, from_cache
-            analysis = BookAnalysis(book, self.analysis_cache)
-            with self.timed("language"):
-                analysis.language(self.config.corpus)
-            outcome = language_filter(book, self.config.corpus)
-            if outcome.keep:
-                with self.timed("profile"):
-                    analysis.profile(self.config.corpus)
-                outcome = length_filter(book, self.config.corpus)
-            analysis.save()
-        except OSError as exc:  # a full disk or a permission problem, reported on the book
-            book.fail(f"cannot write the cache: {exc}")
-            return note, False
-        except (Interrupted, KeyboardInterrupt):
-            raise
-        except Exception as exc:  # one odd book must not stop a nightly run: it fails alone, with the cause
-            log.debug("book %s", book.id, exc_info=True)
-            book.fail(f"unexpected {type(exc).__name__}: {exc} (rerun with -v for the traceback)")
-            return note, False
-        if not outcome.keep:
-            book.drop(outcome.reason)
-        return note, from_cache
+        """Every step for one book, in this process. Returns a note when the RDF was missing, and
+        whether the cleaned text came from the cache."""
+        ctx = BookContext(self.io_services)
+        if run_steps(book, IO_STEPS, ctx):
+            returned, cpu = run_cpu_steps(book, self.cpu_services)
+            ctx.from_clean_cache = cpu.from_clean_cache
+            ctx.seconds.update(cpu.seconds)
+            ctx.dropped_by = cpu.dropped_by
+        self.count_steps(ctx)
+        return ctx.note, ctx.from_clean_cache
+
+    def fetch_one(self, book: Book) -> tuple[bool, BookContext]:
+        """The network steps for one book (in a download thread); True when it goes on to the CPU steps."""
+        ctx = BookContext(self.io_services)
+        return run_steps(book, IO_STEPS, ctx), ctx
+
+    def count_steps(self, ctx: BookContext) -> None:
+        with self._timing_lock:
+            self._stage_seconds.update(ctx.seconds)
+            if ctx.dropped_by:
+                self._dropped_by_step[ctx.dropped_by] += 1
 
     def acquire(self, result: BuildResult) -> None:
+        """Downloads in threads, CPU steps in worker processes, overlapping: a book moves on when fetched."""
         bar = tqdm(total=len(result.books), unit="book", desc=f"fetching {result.shelf.slug}",
                    disable=not self.progress, dynamic_ncols=True)
-        pool = ThreadPoolExecutor(max_workers=self.config.jobs, thread_name_prefix="fetch")
-        pending: dict[Future, Book] = {}
+        # --jobs books are fetched at once; with a delay, requests to one host still go one at a time
+        downloads = ThreadPoolExecutor(max_workers=self.config.jobs, thread_name_prefix="fetch")
+        # one job needs no worker: the CPU steps run here, between downloads (nothing to start, easy to debug)
+        workers = CpuPool(self.config.jobs, self.cpu_services) if self.config.jobs > 1 else None
+        pending: dict[Future, tuple[str, Book]] = {}
+
+        def finished(book: Book, ctx: BookContext) -> None:
+            self.count_steps(ctx)
+            if book.clean_path is not None:
+                result.cleaned += 1
+                result.cleaned_from_cache += ctx.from_clean_cache
+            result.counts.add(book)
+            bar.update(1)
+            bar.set_postfix_str(f"{result.counts.bytes_downloaded / 1e6:.1f} MB")
+
         try:
-            pending = {pool.submit(self.acquire_one, book): book for book in result.books}
+            pending = {downloads.submit(self.fetch_one, book): ("fetch", book) for book in result.books}
             while pending:
                 done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in done:
-                    book = pending.pop(future)
-                    note, from_cache = future.result()
-                    if note:
-                        result.metadata_notes[book.id] = note
-                    if book.clean_path is not None:
-                        result.cleaned += 1
-                        result.cleaned_from_cache += from_cache
-                    result.counts.add(book)
-                    bar.update(1)
-                    bar.set_postfix_str(f"{result.counts.bytes_downloaded / 1e6:.1f} MB")
+                    stage, book = pending.pop(future)
+                    if stage == "fetch":
+                        passed, ctx = future.result()
+                        if ctx.note:
+                            result.metadata_notes[book.id] = ctx.note
+                        if passed and workers is not None:
+                            self.count_steps(ctx)
+                            pending[workers.submit(book)] = ("cpu", book)
+                            continue
+                        if passed:
+                            self.count_steps(ctx)
+                            _, ctx = run_cpu_steps(book, self.cpu_services)
+                        finished(book, ctx)
+                        continue
+                    try:
+                        returned, ctx = future.result()
+                    except BrokenProcessPool:
+                        book.fail("a worker process died (out of memory?); rerun to carry on")
+                        ctx = BookContext(dropped_by="error")
+                    else:
+                        book.__dict__.update(returned.__dict__)
+                    finished(book, ctx)
         except (KeyboardInterrupt, Interrupted):
             self.stop.set()
             for future in pending:
@@ -248,7 +260,9 @@ class Build:
             raise Interrupted("interrupted: rerun the same command to carry on; nothing fetched so far "
                               "is fetched again") from None
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            downloads.shutdown(wait=True, cancel_futures=True)
+            if workers is not None:
+                workers.shutdown(cancel=True)
             bar.close()
 
     # -- across the shelf ---------------------------------------------------------------------------

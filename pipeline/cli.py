@@ -194,9 +194,9 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--mirror", metavar="PATH_OR_URL",
                        help="read book texts from a Gutenberg rsync mirror (directory or URL)")
     build.add_argument("--jobs", type=int, metavar="N",
-                       help=f"worker processes for decoding, cleaning, language and MinHash (default: the machine's "
-                            f"cores, {available_cores()} here); downloads run in threads beside them, one request "
-                            f"at a time per host when there is a delay")
+                       help=f"worker processes for decoding, cleaning, language and MinHash, and books downloaded at "
+                            f"once (default: the machine's cores, {available_cores()} here; 1 runs everything in this "
+                            f"process; with a delay, one request at a time per host)")
     build.add_argument("--dry-run", action="store_true", help="check the config, list the shelf's books, fetch no book")
     build.add_argument("-q", "--quiet", action="store_true", help="print only warnings and the summary")
     build.add_argument("-v", "--verbose", action="store_true",

@@ -152,8 +152,9 @@ class BuildConfig:
     cache_dir: Path | None = None
     """The raw download cache and its SQLite index; None: ``OUT/.cache``."""
     jobs: int = field(default_factory=lambda: available_cores())
-    """Worker processes for the CPU steps (decode, clean, language, profile); default: the machine's cores.
-    Downloads run in threads beside them; with a delay, requests to one host still go one at a time."""
+    """Worker processes for the CPU steps (decode, clean, language, profile), and books downloaded at once (in
+    threads); default: the machine's cores. 1 runs the CPU steps in this process. With a delay, requests to one
+    host still go one at a time."""
     dry_run: bool = False
     """Resolve the shelf and list its books, then stop: no book is downloaded."""
     http: HttpConfig = field(default_factory=HttpConfig)

@@ -198,7 +198,7 @@ def test_a_rerun_recleans_only_changed_books(site, make_config):
 def test_a_new_cleaner_version_recleans_everything(site, make_config, monkeypatch):
     Build(make_config(), progress=False).run()
     monkeypatch.setattr("pipeline.cleaned.CLEANER_VERSION", 10_000)
-    result = Build(make_config(), progress=False).run()
+    result = Build(make_config(jobs=1), progress=False).run()  # one job: the CPU steps run here, patched
     assert result.cleaned == len(FETCHABLE) and result.cleaned_from_cache == 0
 
 
@@ -221,7 +221,7 @@ def test_an_unexpected_error_on_one_book_fails_that_book_alone(site, make_config
         return original(self, book)
 
     monkeypatch.setattr(CleanCache, "clean_book", clean_book)
-    result = Build(make_config(), progress=False).run()
+    result = Build(make_config(jobs=1), progress=False).run()  # one job: the CPU steps run here, patched
     books = by_id(result)
     assert books[101].status == FAILED and "ValueError: something odd in this file" in books[101].reason
     assert {i for i, b in books.items() if b.clean_path is not None} == FETCHABLE - {101}

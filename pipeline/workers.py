@@ -1,0 +1,59 @@
+"""Worker processes for the CPU steps: decode, clean, language, profile (MinHash) run on every core.
+
+langdetect, MinHash and the cleaner are pure Python and hold the GIL, so threads cannot spread
+them over cores; processes can. The design is safe under ``spawn`` and ``forkserver`` (no state
+is inherited by accident): the worker function is module-level, a book goes in and comes back
+pickled (paths and small numbers, never its text), and each worker builds its own caches from
+``CpuServices``. On Linux and macOS the pool uses ``forkserver`` with this package preloaded (and
+langdetect's profiles loaded once, in the server), so a worker starts in milliseconds without
+copying the parent's threads or locks; elsewhere it uses ``spawn``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from concurrent.futures import Future, ProcessPoolExecutor
+
+from .book import Book
+from .steps import BookContext, CpuServices, run_cpu_steps
+
+PRELOAD = "pipeline._preload"
+_services: CpuServices | None = None
+
+
+def _start_worker(services: CpuServices) -> None:
+    # Ctrl-C reaches the whole process group: the main process alone decides what stops
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _services
+    _services = services
+    from .language import _detector_factory
+
+    _detector_factory()  # already loaded under forkserver; loaded once per worker under spawn
+
+
+def _work(book: Book) -> tuple[Book, BookContext]:
+    assert _services is not None, "worker not started"
+    return run_cpu_steps(book, _services)
+
+
+def process_context():
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([PRELOAD])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+class CpuPool:
+    """``jobs`` worker processes, started as books arrive; ``submit`` a book, get its ``(book, context)``."""
+
+    def __init__(self, jobs: int, services: CpuServices):
+        self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=process_context(),
+                                            initializer=_start_worker, initargs=(services,))
+
+    def submit(self, book: Book) -> Future:
+        return self.executor.submit(_work, book)
+
+    def shutdown(self, *, cancel: bool = False) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=cancel)

@@ -1,0 +1,96 @@
+"""The per-book steps: keep or drop with a reason, timed and counted; the CPU steps in worker processes."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from fake_gutenberg import gutenberg_text, prose
+
+from pipeline.book import DOWNLOADED, DROPPED, FAILED, Book, Outcome
+from pipeline.build import Build
+from pipeline.config import CorpusConfig
+from pipeline.steps import CPU_STEPS, BookContext, CpuServices, Step, run_cpu_steps, run_steps
+from pipeline.workers import CpuPool
+
+
+def downloaded_book(tmp_path, book_id: int, body: str | None = None) -> Book:
+    data = gutenberg_text(book_id, f"Book {book_id}", "Some Writer", body or prose(book_id)).encode("utf-8")
+    raw = tmp_path / f"raw-{book_id}.txt"
+    raw.write_bytes(data)
+    return Book(book_id, languages=["en"], status=DOWNLOADED, fetched=DOWNLOADED, raw_path=raw,
+                raw_sha256=hashlib.sha256(data).hexdigest(), raw_size=len(data))
+
+
+def services(tmp_path) -> CpuServices:
+    return CpuServices(tmp_path / "cache", CorpusConfig(min_words=500))
+
+
+def test_a_new_filter_is_one_function_and_one_line(tmp_path):
+    def no_sevens(book: Book, ctx: BookContext) -> Outcome:
+        return Outcome.dropped("unlucky: id ends in 7") if book.id % 10 == 7 else Outcome.kept()
+
+    steps = (*CPU_STEPS, Step("no sevens", no_sevens))
+    kept, dropped = downloaded_book(tmp_path, 11), downloaded_book(tmp_path, 17)
+    for book in (kept, dropped):
+        ctx = BookContext(services(tmp_path))
+        run_steps(book, steps, ctx)
+        ctx.finish()
+    assert kept.usable and kept.words > 500
+    assert dropped.status == DROPPED and dropped.reason == "unlucky: id ends in 7"
+    assert set(ctx.seconds) == {s.name for s in steps} and ctx.dropped_by == "no sevens"
+
+
+def test_a_step_that_raises_fails_its_book_and_stops_it(tmp_path):
+    ran = []
+
+    def boom(book, ctx):
+        raise ValueError("odd bytes")
+
+    def after(book, ctx):
+        ran.append(book.id)
+        return Outcome.kept()
+
+    book = downloaded_book(tmp_path, 12)
+    ctx = BookContext(services(tmp_path))
+    assert not run_steps(book, (Step("boom", boom), Step("after", after)), ctx)
+    assert book.status == FAILED and book.reason.startswith("unexpected ValueError: odd bytes")
+    assert ran == [] and ctx.dropped_by == "error"
+
+
+def test_worker_processes_give_what_this_process_gives(tmp_path):
+    books = [downloaded_book(tmp_path, n) for n in range(21, 25)]
+    here = [run_cpu_steps(downloaded_book(tmp_path, b.id), services(tmp_path / "a"))[0] for b in books]
+    pool = CpuPool(2, services(tmp_path / "b"))
+    try:
+        there = [future.result(timeout=120)[0] for future in [pool.submit(b) for b in books]]
+    finally:
+        pool.shutdown()
+    for mine, theirs in zip(here, there):
+        assert theirs.usable and theirs.words > 500
+        assert (mine.sha256, mine.fingerprint, mine.words, mine.language_detected) == (
+            theirs.sha256, theirs.fingerprint, theirs.words, theirs.language_detected)
+        assert np.array_equal(mine.signature, theirs.signature)
+        assert theirs.clean_path.is_file() and str(tmp_path / "b") in str(theirs.clean_path)
+
+
+def test_a_book_failing_in_a_worker_fails_alone(tmp_path):
+    broken = downloaded_book(tmp_path, 31)
+    broken.raw_path.unlink()
+    pool = CpuPool(2, services(tmp_path))
+    try:
+        failed, ctx = pool.submit(broken).result(timeout=120)
+        fine, _ = pool.submit(downloaded_book(tmp_path, 32)).result(timeout=120)
+    finally:
+        pool.shutdown()
+    assert failed.status == FAILED and "No such file" in failed.reason and ctx.dropped_by == "error"
+    assert fine.usable
+
+
+def test_one_job_and_two_build_the_same_corpus_and_count_drops_by_step(site, make_config, tmp_path):
+    one = Build(make_config(jobs=1, out=tmp_path / "one"), progress=False).run()
+    two = Build(make_config(jobs=2, out=tmp_path / "two"), progress=False).run()
+    csv_one = (one.version / "books.csv").read_bytes()
+    assert csv_one == (two.version / "books.csv").read_bytes()
+    assert one.dropped_by_step == two.dropped_by_step == {"text only": 1, "download": 1, "language filter": 1}
+    assert two.stage_seconds["language"] > 0 and two.stage_seconds["clean"] > 0
