@@ -94,3 +94,11 @@ def test_one_job_and_two_build_the_same_corpus_and_count_drops_by_step(site, mak
     assert csv_one == (two.version / "books.csv").read_bytes()
     assert one.dropped_by_step == two.dropped_by_step == {"text only": 1, "download": 1, "language filter": 1}
     assert two.stage_seconds["language"] > 0 and two.stage_seconds["clean"] > 0
+
+
+def test_books_listed_from_the_catalog_need_no_rdf(site, make_config):
+    result = Build(make_config(source="catalog"), progress=False).run()
+    assert not [r for r in site.log if r.path.endswith(".rdf")]
+    books = {b.id: b for b in result.books}
+    assert books[105].reason == "not text: Sound" and books[103].languages == ["fr"]
+    assert books[101].title == "The Clockwork Comet" and books[101].usable
