@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from .book import Book
@@ -45,15 +46,35 @@ def process_context():
     return multiprocessing.get_context("spawn")
 
 
+def _ready() -> None:
+    pass
+
+
 class CpuPool:
-    """``jobs`` worker processes, started as books arrive; ``submit`` a book, get its ``(book, context)``."""
+    """``jobs`` worker processes; ``submit`` a book, get its ``(book, context)``.
+
+    The workers are started at once, from a helper thread: starting one waits for the forkserver's
+    preload (seconds on a busy machine), and a Ctrl-C landing in the main thread in the middle of a
+    start would orphan a half-started worker that prints a traceback after the run has ended.
+    Signals only ever interrupt the main thread, and ``shutdown`` waits for a start under way.
+    """
 
     def __init__(self, jobs: int, services: CpuServices):
         self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=process_context(),
                                             initializer=_start_worker, initargs=(services,))
+        self._starter = threading.Thread(target=self._start_workers, args=(jobs,), name="start-workers", daemon=True)
+        self._starter.start()
+
+    def _start_workers(self, jobs: int) -> None:
+        for _ in range(jobs):  # each submit starts a worker while none is idle
+            try:
+                self.executor.submit(_ready)
+            except RuntimeError:  # shut down meanwhile
+                return
 
     def submit(self, book: Book) -> Future:
         return self.executor.submit(_work, book)
 
     def shutdown(self, *, cancel: bool = False) -> None:
         self.executor.shutdown(wait=True, cancel_futures=cancel)
+        self._starter.join()
