@@ -139,6 +139,8 @@ def add_selector_options(parser: argparse.ArgumentParser) -> None:
 
 def selectors_from_args(args: argparse.Namespace) -> tuple[list[Selector], str]:
     """The selectors given, in a fixed order; the first shelf goes to ``BuildConfig.shelf`` as before."""
+    if args.top_period != 1 and not args.top:
+        raise ConfigError(f"--top-period {args.top_period} needs --top N")
     shelves = list(args.shelf or [])
     selectors = [Selector("shelf", s) for s in shelves[1:]]
     selectors += [Selector("author", a) for a in args.author or []]

@@ -228,6 +228,7 @@ def test_a_changing_top_list_never_moves_a_kept_book(config, quill_site):
     (["--subject", "Sciense fiction", "--source", "catalog"], "closest: 'Science fiction'"),
     (["--top", "5", "--author", "5000"], "2 selectors given: name the corpus folder with --name NAME"),
     (["--language", "fi", "--source", "catalog"], "language fi lists no books"),
+    (["--shelf", "68", "--top-period", "7"], "--top-period 7 needs --top N"),
 ])
 def test_cli_selector_mistakes_are_one_line(quill_site, tmp_path, capsys, argv, message):
     code = main(["build", *argv, "--base-url", quill_site.base_url, "--out", str(tmp_path), "--dry-run"])
