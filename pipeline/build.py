@@ -10,10 +10,11 @@ The whole run after resolving the shelf holds the corpus's lock.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -216,6 +217,12 @@ class Build:
         # one job needs no worker: the CPU steps run here, between downloads (nothing to start, easy to debug)
         workers = CpuPool(self.config.jobs, self.cpu_services) if self.config.jobs > 1 else None
         pending: dict[Future, tuple[str, Book]] = {}
+        # completed futures arrive here: wait() over every pending future per completion would be O(books²)
+        completed: queue.SimpleQueue = queue.SimpleQueue()
+
+        def track(future: Future, stage: str, book: Book) -> None:
+            pending[future] = (stage, book)
+            future.add_done_callback(completed.put)
 
         def finished(book: Book, ctx: BookContext) -> None:
             self.count_steps(ctx)
@@ -227,32 +234,35 @@ class Build:
             bar.set_postfix_str(f"{result.counts.bytes_downloaded / 1e6:.1f} MB")
 
         try:
-            pending = {downloads.submit(self.fetch_one, book): ("fetch", book) for book in result.books}
+            for book in result.books:
+                track(downloads.submit(self.fetch_one, book), "fetch", book)
             while pending:
-                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for future in done:
-                    stage, book = pending.pop(future)
-                    if stage == "fetch":
-                        passed, ctx = future.result()
-                        if ctx.note:
-                            result.metadata_notes[book.id] = ctx.note
-                        if passed and workers is not None:
-                            self.count_steps(ctx)
-                            pending[workers.submit(book)] = ("cpu", book)
-                            continue
-                        if passed:
-                            self.count_steps(ctx)
-                            _, ctx = run_cpu_steps(book, self.cpu_services)
-                        finished(book, ctx)
+                try:
+                    future = completed.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                stage, book = pending.pop(future)
+                if stage == "fetch":
+                    passed, ctx = future.result()
+                    if ctx.note:
+                        result.metadata_notes[book.id] = ctx.note
+                    if passed and workers is not None:
+                        self.count_steps(ctx)
+                        track(workers.submit(book), "cpu", book)
                         continue
-                    try:
-                        returned, ctx = future.result()
-                    except BrokenProcessPool:
-                        book.fail("a worker process died (out of memory?); rerun to carry on")
-                        ctx = BookContext(dropped_by="error")
-                    else:
-                        book.__dict__.update(returned.__dict__)
+                    if passed:
+                        self.count_steps(ctx)
+                        _, ctx = run_cpu_steps(book, self.cpu_services)
                     finished(book, ctx)
+                    continue
+                try:
+                    returned, ctx = future.result()
+                except BrokenProcessPool:
+                    book.fail("a worker process died (out of memory?); rerun to carry on")
+                    ctx = BookContext(dropped_by="error")
+                else:
+                    book.__dict__.update(returned.__dict__)
+                finished(book, ctx)
         except (KeyboardInterrupt, Interrupted):
             self.stop.set()
             for future in pending:
