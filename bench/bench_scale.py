@@ -246,7 +246,7 @@ def main() -> None:
             rows.append((size, measure(size, Path(temp), paragraphs, args.jobs, args.texts)))
             print_table(rows)
 
-    size0, first = rows[0]
+    print_stages(rows)
     per_book = [r["cold"] / r["books"] for _, r in rows]
     peaks = [r["total_peak"] for _, r in rows]
     print(f"\nper-book cost, largest/smallest: {max(per_book) / min(per_book):.2f}x; "
@@ -259,6 +259,17 @@ def main() -> None:
         print(f"a {CATALOG_ENGLISH_BOOKS:,}-book English catalog from a mirror on {cores} cores: about {hours:.1f} h "
               f"cold ({seconds_per_book_core * 1000:.0f} core-ms per book, from the {size:,}-book run); "
               f"a no-op refresh about {last['refresh'] / last['books'] * CATALOG_ENGLISH_BOOKS / 60:.1f} min")
+
+
+STAGES = ("discover", "metadata", "download", "clean", "language", "profile", "duplicates", "splits", "publish")
+
+
+def print_stages(rows) -> None:
+    """Per book, ms in each stage (the per-book steps summed over threads and worker processes)."""
+    print(f"\n{'ms per book':>12} " + " ".join(f"{stage:>10}" for stage in STAGES))
+    for size, r in rows:
+        print(f"{r['books']:>12,} " + " ".join(f"{r['stages'].get(stage, 0) / r['books'] * 1000:10.1f}"
+                                          for stage in STAGES))
 
 
 def print_table(rows) -> None:

@@ -97,6 +97,10 @@ class BuildResult:
         return 1 if self.failed or self.stale else 0
 
 
+MIN_BOOKS_FOR_WORKERS = 16
+"""Below this many books a build runs its CPU steps in the main process: starting workers costs seconds."""
+
+
 def open_fetcher(base_url: str, cache_dir: Path, http: HttpConfig, *, hosts: set[str] | None = None,
                  delays: dict[str, float] | None = None, stop: threading.Event | None = None) -> Fetcher:
     host = urlsplit(base_url).netloc.lower()
@@ -202,6 +206,13 @@ class Build:
         ctx = BookContext(self.io_services)
         return run_steps(book, IO_STEPS, ctx), ctx
 
+    def cached_analysis(self, book: Book) -> bool:
+        """The book's cleaned text, audit and analysis are all in the cache: its CPU steps only read files."""
+        text_path, audit_path = self.cpu_services.clean_cache.paths(book.raw_sha256)
+        key = text_path.name.removesuffix(".txt")
+        return audit_path.is_file() and text_path.is_file() and \
+            self.cpu_services.analysis_cache.path(key).is_file()
+
     def count_steps(self, ctx: BookContext) -> None:
         with self._timing_lock:
             self._stage_seconds.update(ctx.seconds)
@@ -214,8 +225,11 @@ class Build:
                    disable=not self.progress, dynamic_ncols=True)
         # --jobs books are fetched at once; with a delay, requests to one host still go one at a time
         downloads = ThreadPoolExecutor(max_workers=self.config.jobs, thread_name_prefix="fetch")
-        # one job needs no worker: the CPU steps run here, between downloads (nothing to start, easy to debug)
-        workers = CpuPool(self.config.jobs, self.cpu_services) if self.config.jobs > 1 else None
+        # Workers start with the first book that needs real CPU work. One job, a handful of books, or a
+        # book whose cleaned text and analysis are cached (a refresh) run here: starting processes
+        # would cost more than it saves.
+        use_workers = self.config.jobs > 1 and len(result.books) >= MIN_BOOKS_FOR_WORKERS
+        workers: CpuPool | None = None
         pending: dict[Future, tuple[str, Book]] = {}
         # completed futures arrive here: wait() over every pending future per completion would be O(books²)
         completed: queue.SimpleQueue = queue.SimpleQueue()
@@ -246,8 +260,9 @@ class Build:
                     passed, ctx = future.result()
                     if ctx.note:
                         result.metadata_notes[book.id] = ctx.note
-                    if passed and workers is not None:
+                    if passed and use_workers and not self.cached_analysis(book):
                         self.count_steps(ctx)
+                        workers = workers or CpuPool(self.config.jobs, self.cpu_services)
                         track(workers.submit(book), "cpu", book)
                         continue
                     if passed:

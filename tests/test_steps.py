@@ -7,6 +7,7 @@ import hashlib
 import numpy as np
 from fake_gutenberg import gutenberg_text, prose
 
+import pipeline.build
 from pipeline.book import DOWNLOADED, DROPPED, FAILED, Book, Outcome
 from pipeline.build import Build
 from pipeline.config import CorpusConfig
@@ -87,9 +88,15 @@ def test_a_book_failing_in_a_worker_fails_alone(tmp_path):
     assert fine.usable
 
 
-def test_one_job_and_two_build_the_same_corpus_and_count_drops_by_step(site, make_config, tmp_path):
+def test_one_job_and_two_build_the_same_corpus_and_count_drops_by_step(site, make_config, tmp_path, monkeypatch):
+    monkeypatch.setattr("pipeline.build.MIN_BOOKS_FOR_WORKERS", 1)  # the test site's eight books go to workers
+    started = []
+    real_pool = pipeline.build.CpuPool
+    monkeypatch.setattr("pipeline.build.CpuPool", lambda *a: started.append(a) or real_pool(*a))
     one = Build(make_config(jobs=1, out=tmp_path / "one"), progress=False).run()
+    assert started == []
     two = Build(make_config(jobs=2, out=tmp_path / "two"), progress=False).run()
+    assert len(started) == 1
     csv_one = (one.version / "books.csv").read_bytes()
     assert csv_one == (two.version / "books.csv").read_bytes()
     assert one.dropped_by_step == two.dropped_by_step == {"text only": 1, "download": 1, "language filter": 1}
@@ -102,3 +109,14 @@ def test_books_listed_from_the_catalog_need_no_rdf(site, make_config):
     books = {b.id: b for b in result.books}
     assert books[105].reason == "not text: Sound" and books[103].languages == ["fr"]
     assert books[101].title == "The Clockwork Comet" and books[101].usable
+
+
+def test_a_refresh_or_a_small_build_starts_no_worker(site, make_config, monkeypatch):
+    started = []
+    real_pool = pipeline.build.CpuPool
+    monkeypatch.setattr("pipeline.build.CpuPool", lambda *a: started.append(a) or real_pool(*a))
+    Build(make_config(jobs=2), progress=False).run()
+    assert started == []  # eight books: below MIN_BOOKS_FOR_WORKERS
+    monkeypatch.setattr("pipeline.build.MIN_BOOKS_FOR_WORKERS", 1)
+    refresh = Build(make_config(jobs=2), progress=False).run()
+    assert started == [] and not refresh.published  # everything cached: nothing for a worker to do
