@@ -36,7 +36,7 @@ from .lock import CorpusLock
 from .metadata import add_metadata, text_only
 from .publish import CorpusDir, PublishedVersion, PublishPlan, books_csv, content_key, publish
 from .shelves import Shelf, fetch_shelf_index, read_shelf, resolve_shelf
-from .site import GutenbergSite
+from .site import GutenbergSite, UrlPolicy
 from .splits import SplitKeyRegistry, split_keys, split_of
 
 log = logging.getLogger(__name__)
@@ -94,11 +94,13 @@ class BuildResult:
 
 
 def open_fetcher(base_url: str, cache_dir: Path, http: HttpConfig, *, hosts: set[str] | None = None,
-                 delays: dict[str, float] | None = None, stop: threading.Event | None = None) -> Fetcher:
+                 delays: dict[str, float] | None = None, stop: threading.Event | None = None,
+                 mirror_url: str | None = None) -> Fetcher:
     host = urlsplit(base_url).netloc.lower()
     if delays is None:
         delays = {host: http.delay if http.delay is not None else default_delay(base_url)}
-    client = PoliteClient(http, allowed_hosts=hosts or {host}, delays=delays, stop=stop)
+    client = PoliteClient(http, allowed_hosts=hosts or {host}, delays=delays, stop=stop,
+                          policy=UrlPolicy(base_url, mirror_url))
     return Fetcher(client, RawCache(cache_dir), respect_robots=http.respect_robots)
 
 
@@ -119,7 +121,8 @@ class Build:
         self.stop = stop or threading.Event()
         self.site = GutenbergSite(config.base_url)
         self.fetcher = open_fetcher(config.base_url, config.resolved_cache_dir, config.http,
-                                    hosts=config.hosts(), delays=config.delays(), stop=self.stop)
+                                    hosts=config.hosts(), delays=config.delays(), stop=self.stop,
+                                    mirror_url=config.mirror if config.mirror_is_url else None)
         self.text_source = TextSource(self.site, config.mirror, mirror_is_url=config.mirror_is_url)
         self.clean_cache = CleanCache(config.resolved_cache_dir)
         self.analysis_cache = AnalysisCache(config.resolved_cache_dir)

@@ -127,6 +127,9 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
                       help=f"retries after errors, timeouts, 5xx and 429 (default: {HttpConfig.retries})")
     site.add_argument("--timeout", type=float, default=HttpConfig.read_timeout, metavar="SECONDS",
                       help=f"read timeout of each request (default: {HttpConfig.read_timeout:g})")
+    site.add_argument("--request-deadline", type=float, default=HttpConfig.request_deadline, metavar="SECONDS",
+                      help="most seconds one request may take in all, body included; a slower one fails "
+                           f"(default: {HttpConfig.request_deadline:g})")
     site.add_argument("--max-file-size", type=parse_size, default=HttpConfig.max_file_size, metavar="SIZE",
                       help="refuse larger files (default: 64M)")
     site.add_argument("--user-agent", metavar="TEXT", help="replace the default User-Agent (name, version, URL)")
@@ -204,7 +207,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def http_config(args: argparse.Namespace) -> HttpConfig:
-    return HttpConfig(delay=args.delay, read_timeout=args.timeout, retries=args.retries,
+    return HttpConfig(delay=args.delay, read_timeout=args.timeout, request_deadline=args.request_deadline,
+                      retries=args.retries,
                       max_file_size=args.max_file_size, user_agent=args.user_agent,
                       respect_robots=not args.ignore_robots)
 

@@ -47,6 +47,8 @@ class HttpConfig:
     """Seconds to wait for a connection."""
     read_timeout: float = 60.0
     """Seconds to wait for the next bytes of a response."""
+    request_deadline: float = 300.0
+    """Seconds one request may take in all, body included; a slower one fails (a dripping server)."""
     retries: int = 5
     """Further attempts after a connection error, a timeout, a 5xx, a 429 or a truncated body."""
     backoff: float = 1.0
@@ -59,6 +61,8 @@ class HttpConfig:
     """Replaces the default User-Agent (project name, version and URL)."""
     respect_robots: bool = True
     """Read each host's robots.txt and refuse disallowed paths; honour its Crawl-delay."""
+    max_crawl_delay: float = 60.0
+    """A robots.txt Crawl-delay above this many seconds is capped to it, with a warning naming the host."""
 
     def validate(self) -> None:
         if self.delay is not None and self.delay < 0:
@@ -66,6 +70,10 @@ class HttpConfig:
         for name in ("connect_timeout", "read_timeout"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be more than 0 seconds, not {getattr(self, name)}")
+        if not self.request_deadline > 0:
+            raise ConfigError(f"--request-deadline must be more than 0 seconds, not {self.request_deadline}")
+        if not self.max_crawl_delay >= 0:
+            raise ConfigError(f"max_crawl_delay must be 0 or more seconds, not {self.max_crawl_delay}")
         if self.retries < 0:
             raise ConfigError(f"--retries must be 0 or more, not {self.retries}")
         if self.backoff < 0 or self.max_backoff < 0:
