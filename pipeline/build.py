@@ -192,6 +192,8 @@ class Build:
         was missing, and whether the cleaned text came from the cache."""
         with self.timed("metadata"):
             note = add_metadata(book, self.fetcher, self.site)
+        if book.status == FAILED:  # its RDF could not be fetched: not published with guessed metadata
+            return note, False
         outcome = text_only(book)
         if not outcome.keep:
             book.skip(outcome.reason)

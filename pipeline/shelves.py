@@ -17,9 +17,9 @@ from .site import GutenbergSite, parse_book_id
 
 log = logging.getLogger(__name__)
 
-# ASCII digits only: in a str pattern \d would take ١٢٣ for 123
-SHELF_HREF = re.compile(r"^(?:https?://[^/]+)?/ebooks/bookshelf/([0-9]+)/?$", re.ASCII)
-BOOK_HREF = re.compile(r"^(?:https?://[^/]+)?/ebooks/([0-9]+)/?$", re.ASCII)
+# \d matches any script's digits here (١٢٣ too), so such links are seen, then refused by parse_book_id
+SHELF_HREF = re.compile(r"^(?:https?://[^/]+)?/ebooks/bookshelf/(\d+)/?$")
+BOOK_HREF = re.compile(r"^(?:https?://[^/]+)?/ebooks/(\d+)/?$")
 NEXT_QUERY = re.compile(r"start_index=([0-9]{1,7})", re.ASCII)
 EMPTY_SHELF = "No books on this shelf"
 MAX_PAGES = 10_000
