@@ -491,3 +491,16 @@ def test_site_urls_for_a_book_are_all_allowed():
     for url in [site.rdf_url(9_999_999), site.catalog_url, site.shelf_index_url, site.shelf_url(68, 26),
                 *site.text_urls(12345)]:
         assert policy.refusal(url) is None, url
+
+
+def test_request_deadline_is_an_option_of_build(site, tmp_path, capsys):
+    site.drip[BOOK] = 0.2
+    code = main(["build", "--shelf", "68", "--base-url", site.base_url, "--out", str(tmp_path), "-q",
+                 "--request-deadline", "1"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "#101  " in out and "not complete after 1 s, the deadline of one request (--request-deadline)" in out
+    code = main(["build", "--shelf", "68", "--base-url", site.base_url, "--out", str(tmp_path),
+                 "--request-deadline", "0"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip().splitlines() == ["error: --request-deadline must be more than 0 seconds, not 0.0"]
