@@ -144,13 +144,13 @@ _current = threading.local()
 class _WatchedConnectionMixin:
     def connect(self):
         super().connect()
-        self._watch()
+        self._register_socket()
 
     def getresponse(self, *args, **kwargs):
-        self._watch()  # a kept-alive connection does not connect again
+        self._register_socket()  # a kept-alive connection does not connect again
         return super().getresponse(*args, **kwargs)
 
-    def _watch(self) -> None:
+    def _register_socket(self) -> None:
         attempt = getattr(_current, "attempt", None)
         sock = getattr(self, "sock", None)
         if attempt is not None and sock is not None and sock not in attempt.sockets:
@@ -314,6 +314,8 @@ class PoliteClient:
                     if not attempt.aborted and (stopping or now > attempt.deadline_at):
                         attempt.expired = not stopping
                         attempt.abort()
+            if stopping:  # the flag stays set: look again later instead of spinning
+                time.sleep(WATCH_INTERVAL)
 
     def _raise_if_aborted(self, attempt: _InFlight, url: str) -> None:
         if self.stop.is_set():

@@ -65,10 +65,12 @@ def resolve_shelf(shelves: list[Shelf], query: str) -> Shelf:
     """The one shelf a slug, name or id names; ShelfNotFoundError naming the closest otherwise."""
     query = query.strip()
     if query.isascii() and query.isdigit():
+        wanted = parse_book_id(query)  # None for 5,000 digits: no shelf has such an id
         for shelf in shelves:
-            if shelf.id == int(query):
+            if shelf.id == wanted:
                 return shelf
-        raise ShelfNotFoundError(f"no shelf has id {query}; list the shelves with `python -m pipeline shelves`")
+        shown = query if len(query) <= 12 else f"{query[:12]}... ({len(query)} digits)"
+        raise ShelfNotFoundError(f"no shelf has id {shown}; list the shelves with `python -m pipeline shelves`")
     key = normalise(query)
     matches = [s for s in shelves if normalise(s.name) == key]
     if len(matches) == 1:

@@ -504,3 +504,9 @@ def test_request_deadline_is_an_option_of_build(site, tmp_path, capsys):
                  "--request-deadline", "0"])
     err = capsys.readouterr().err
     assert code == 2 and err.strip().splitlines() == ["error: --request-deadline must be more than 0 seconds, not 0.0"]
+
+
+def test_a_5000_digit_shelf_id_is_a_one_line_error(site, tmp_path, capsys):
+    code = main(["build", "--shelf", "9" * 5000, "--base-url", site.base_url, "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "no shelf has id 999999999999... (5000 digits)" in err and len(err.splitlines()) == 1
