@@ -119,8 +119,8 @@ class Fetcher:
                     size += len(block)
             fresh = self.cache.commit(url, temp, etag=version, last_modified=None, size=size,
                                       sha256=digest.hexdigest())
-        except OSError as exc:
-            raise FetchError(f"cannot read {path}: {exc.strerror or exc}", url=url) from None
+        except OSError as exc:  # reading the mirror or writing the cache (a full disk)
+            raise FetchError(f"cannot copy {path} into the cache: {exc.strerror or exc}", url=url) from None
         finally:
             temp.unlink(missing_ok=True)
         same = entry is not None and entry.sha256 == fresh.sha256
