@@ -20,7 +20,6 @@ import http.client
 import logging
 import random
 import re
-import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -31,22 +30,18 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import PROJECT_NAME, PROJECT_URL, __version__
 from .config import HttpConfig
 from .errors import CacheWriteError, FetchError, Interrupted, NotFoundError
 from .site import UrlPolicy
+from .watchdog import Attempt, Watchdog, WatchedAdapter
 
 log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = f"{PROJECT_NAME}/{__version__} (+{PROJECT_URL})"
 MAX_REDIRECTS = 5
 CHUNK = 1 << 16
-WATCH_INTERVAL = 0.1
-"""Seconds between two looks of the watchdog at the requests in flight: a stop is honoured this fast."""
 MAX_VALIDATOR = 1024
 """Longer ETag or Last-Modified values are not stored, nor sent back."""
 # what a misbehaving server or connection raises from inside requests, urllib3 or http.client
@@ -119,68 +114,6 @@ def _validator(value: str | None) -> str | None:
     return value
 
 
-class _InFlight:
-    """One request attempt the watchdog looks after: its socket, and the moment it must be over."""
-
-    def __init__(self, deadline: float):
-        self.deadline_at = time.monotonic() + deadline
-        self.sockets: list[socket.socket] = []
-        self.expired = False
-        self.aborted = False
-
-    def abort(self) -> None:
-        self.aborted = True
-        for sock in self.sockets:
-            try:  # wakes the thread blocked reading it: its recv returns at once
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-_current = threading.local()
-"""The attempt the current thread is making, for the connection to register its socket with."""
-
-
-class _WatchedConnectionMixin:
-    def connect(self):
-        super().connect()
-        self._register_socket()
-
-    def getresponse(self, *args, **kwargs):
-        self._register_socket()  # a kept-alive connection does not connect again
-        return super().getresponse(*args, **kwargs)
-
-    def _register_socket(self) -> None:
-        attempt = getattr(_current, "attempt", None)
-        sock = getattr(self, "sock", None)
-        if attempt is not None and sock is not None and sock not in attempt.sockets:
-            attempt.sockets.append(sock)
-            if attempt.aborted:
-                attempt.abort()
-
-
-class _WatchedHTTPConnection(_WatchedConnectionMixin, HTTPConnection):
-    pass
-
-
-class _WatchedHTTPSConnection(_WatchedConnectionMixin, HTTPSConnection):
-    pass
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-class _WatchedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
-
-
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
     """Exponential backoff with 'equal jitter': half fixed so waits grow, half random so clients spread."""
     step = min(cap, base * (2**attempt))
@@ -251,9 +184,7 @@ class PoliteClient:
         self._gates: dict[str, HostGate] = {}
         self._gates_lock = threading.Lock()
         self._local = threading.local()
-        self._in_flight: set[_InFlight] = set()
-        self._watch_lock = threading.Lock()
-        self._watchdog: threading.Thread | None = None
+        self._watchdog = Watchdog(self.stop)
 
     def gate(self, host: str) -> HostGate:
         with self._gates_lock:
@@ -267,8 +198,8 @@ class PoliteClient:
         if session is None:
             session = requests.Session()
             session.headers["User-Agent"] = self.user_agent
-            session.mount("http://", _WatchedAdapter())
-            session.mount("https://", _WatchedAdapter())
+            session.mount("http://", WatchedAdapter())
+            session.mount("https://", WatchedAdapter())
             self._local.session = session
         return session
 
@@ -283,41 +214,7 @@ class PoliteClient:
         if reason:
             raise FetchError(f"refused {ascii(url)[1:-1][:300]}: {reason}", url=url)
 
-    # -- the watchdog: deadlines and the stop flag, whatever the socket is doing --------------------
-
-    @contextmanager
-    def _watched(self) -> Iterator[_InFlight]:
-        attempt = _InFlight(self.http.request_deadline)
-        with self._watch_lock:
-            self._in_flight.add(attempt)
-            if self._watchdog is None:
-                self._watchdog = threading.Thread(target=self._watch, name="http-watchdog", daemon=True)
-                self._watchdog.start()
-        _current.attempt = attempt
-        try:
-            yield attempt
-        finally:
-            _current.attempt = None
-            with self._watch_lock:
-                self._in_flight.discard(attempt)
-
-    def _watch(self) -> None:
-        """Runs while requests are in flight; ends when none is, so idle clients hold no thread."""
-        while True:
-            stopping = self.stop.wait(WATCH_INTERVAL)
-            now = time.monotonic()
-            with self._watch_lock:
-                if not self._in_flight:
-                    self._watchdog = None
-                    return
-                for attempt in self._in_flight:
-                    if not attempt.aborted and (stopping or now > attempt.deadline_at):
-                        attempt.expired = not stopping
-                        attempt.abort()
-            if stopping:  # the flag stays set: look again later instead of spinning
-                time.sleep(WATCH_INTERVAL)
-
-    def _raise_if_aborted(self, attempt: _InFlight, url: str) -> None:
+    def _raise_if_aborted(self, attempt: Attempt, url: str) -> None:
         if self.stop.is_set():
             raise Interrupted("interrupted")
         if attempt.expired or time.monotonic() > attempt.deadline_at:
@@ -372,7 +269,7 @@ class PoliteClient:
     def _attempt(self, url: str, dest: Path, headers: dict[str, str]) -> HttpResult | str:
         """One request, within the deadline. Returns the result, or the next URL of a redirect."""
         timeout = (self.http.connect_timeout, self.http.read_timeout)
-        with self._watched() as attempt:
+        with self._watchdog.watched(self.http.request_deadline) as attempt:
             try:
                 response = self._session().get(url, headers=headers, stream=True, allow_redirects=False,
                                                timeout=timeout)
@@ -385,7 +282,7 @@ class PoliteClient:
             with response:
                 return self._answer(url, response, dest, attempt)
 
-    def _answer(self, url: str, response: requests.Response, dest: Path, attempt: _InFlight) -> HttpResult | str:
+    def _answer(self, url: str, response: requests.Response, dest: Path, attempt: Attempt) -> HttpResult | str:
         status = response.status_code
         if response.is_redirect and "Location" in response.headers:
             try:
@@ -405,7 +302,7 @@ class PoliteClient:
             raise NotFoundError(f"HTTP {status} for {url}", url=url, status=status)
         raise FetchError(f"HTTP {status} for {url}", url=url, status=status)
 
-    def _read_body(self, url: str, response: requests.Response, dest: Path, attempt: _InFlight) -> HttpResult:
+    def _read_body(self, url: str, response: requests.Response, dest: Path, attempt: Attempt) -> HttpResult:
         cap = self.http.max_file_size
         try:
             expected = parse_content_length(response.headers.get("Content-Length"))
