@@ -11,7 +11,7 @@ import pandas as pd
 from .book import reason_kind
 from .config import SPLIT_NAMES
 from .errors import UsageError
-from .publish import CURRENT
+from .versions import CURRENT
 
 
 @dataclass
