@@ -73,7 +73,7 @@ class CorpusDir:
         target = os.readlink(link)
         resolved = link.resolve()
         if resolved.parent != self.root.resolve() or not VERSION_NAME.match(resolved.name):
-            return f"points outside the corpus ({target})"
+            return f"does not point at a version of this corpus ({target})"
         if not resolved.is_dir():
             return f"dangles ({target} is gone)"
         if not is_complete(resolved):
