@@ -320,6 +320,10 @@ def test_verify_reports_a_broken_current_and_refuses_a_folder_without_a_corpus(s
     assert code == 1 and out == f"{shelf / 'current'}: current dangles (20000101T000000Z is gone)\n"
     code, out, err = run(capsys, "verify", str(tmp_path))
     assert code == 2 and "no published corpus at" in err and len(err.strip().splitlines()) == 1
+    code, out, err = run(capsys, "report", str(shelf))
+    assert code == 2 and err.strip().splitlines() == [
+        f"error: {shelf / 'current'} dangles (20000101T000000Z is gone); run the build again to repair it, "
+        f"or give a version folder"]
 
 
 def test_split_key_registry_records_the_settings(tmp_path):
