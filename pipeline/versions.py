@@ -71,7 +71,10 @@ class CorpusDir:
         if not link.is_symlink():
             return None if not link.exists() else "is not a link"
         target = os.readlink(link)
-        resolved = link.resolve()
+        try:
+            resolved = link.resolve()
+        except (OSError, RuntimeError):  # a loop (current -> current); RuntimeError before Python 3.13
+            return f"does not point at a version of this corpus ({target})"
         if resolved.parent != self.root.resolve() or not VERSION_NAME.match(resolved.name):
             return f"does not point at a version of this corpus ({target})"
         if not resolved.is_dir():

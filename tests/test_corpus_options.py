@@ -145,8 +145,9 @@ def test_a_run_where_every_book_fails_lists_every_failed_book_with_its_reason(si
     for book_id in failed:
         assert f"      #{book_id}  no plain-text file" in out, out
     assert f"  failed        {len(failed):>5}" in out
-    assert err.strip().splitlines() == ["error: no book of shelf 'Science Fiction' was kept (7 failed, 1 not text); "
-                                        "nothing was published"]
+    # (only the pipeline's lines: the test server, in this process, may log a client that hung up on it)
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [
+        "error: no book of shelf 'Science Fiction' was kept (7 failed, 1 not text); nothing was published"]
     assert "unchanged:" not in out and "published " not in out
 
 

@@ -169,7 +169,7 @@ def test_cache_and_split_key_writes_are_flushed_before_and_after_the_rename(site
 
 # -- the current link ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("target", ["20000101T000000Z", "../elsewhere", "/tmp", "split_keys.json"])
+@pytest.mark.parametrize("target", ["20000101T000000Z", "../elsewhere", "/tmp", "split_keys.json", "current"])
 def test_a_broken_current_link_is_repaired_by_the_next_build(site, make_config, tmp_path, capsys, target):
     argv = ["build", "--shelf", "68", "--base-url", site.base_url, "--out", str(tmp_path / "corpora")]
     code, out, err = run(capsys, *argv)
