@@ -17,13 +17,13 @@ _ASCII_ID = re.compile(r"[0-9]{1,7}")
 _KNOWN_PATHS = [re.compile(p, re.ASCII) for p in (
     r"/robots\.txt",
     r"/ebooks/bookshelf/",
-    r"/ebooks/bookshelf/(?P<n>[0-9]{1,7})",
-    r"/ebooks/author/(?P<n>[0-9]{1,7})",
+    r"/ebooks/bookshelf/(?P<n>[0-9]{1,7})/?",
+    r"/ebooks/author/(?P<n>[0-9]{1,7})/?",
     r"/cache/epub/feeds/pg_catalog\.csv",
     r"/cache/epub/(?P<n>[0-9]{1,7})/pg(?P=n)\.(?:txt|rdf)",
     r"/files/(?P<n>[0-9]{1,7})/(?P=n)(?:-0|-8)?\.txt",
 )]
-_PAGED_PATH = re.compile(r"/ebooks/(?:bookshelf|author)/[0-9]{1,7}", re.ASCII)
+_PAGED_PATH = re.compile(r"/ebooks/(?:bookshelf|author)/[0-9]{1,7}/?", re.ASCII)
 _PAGE_QUERY = re.compile(r"start_index=[0-9]{1,7}", re.ASCII)
 _MIRROR_PATH = re.compile(r"/(?:[0-9]/)+(?P<n>[0-9]{1,7})/(?P=n)(?:-0|-8)?\.txt", re.ASCII)
 # what no known path needs, and what path tricks are made of
