@@ -309,6 +309,7 @@ def test_a_build_stuck_on_a_dripping_body_stops_within_2_s_of_a_signal(site, tmp
     process.send_signal(sig)
     _, err = process.communicate(timeout=60)
     took = time.monotonic() - signalled
+    print(f"{signal.Signals(sig).name}: exit {process.returncode} {took:.2f} s after the signal")
     assert process.returncode == 130, err
     assert took < 2.0, f"stopped {took:.1f} s after the signal"
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
