@@ -6,6 +6,7 @@ page) checked here against the site's known paths before anything is requested o
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -14,16 +15,17 @@ MAX_BOOK_ID = 9_999_999
 """Gutenberg's ids are under 100,000; anything past seven digits is not a book id but a hostile page."""
 
 _ASCII_ID = re.compile(r"[0-9]{1,7}")
+_BLANK_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 _KNOWN_PATHS = [re.compile(p, re.ASCII) for p in (
     r"/robots\.txt",
     r"/ebooks/bookshelf/",
-    r"/ebooks/bookshelf/(?P<n>[0-9]{1,7})",
-    r"/ebooks/author/(?P<n>[0-9]{1,7})",
+    r"/ebooks/bookshelf/(?P<n>[0-9]{1,7})/?",
+    r"/ebooks/author/(?P<n>[0-9]{1,7})/?",
     r"/cache/epub/feeds/pg_catalog\.csv",
     r"/cache/epub/(?P<n>[0-9]{1,7})/pg(?P=n)\.(?:txt|rdf)",
     r"/files/(?P<n>[0-9]{1,7})/(?P=n)(?:-0|-8)?\.txt",
 )]
-_PAGED_PATH = re.compile(r"/ebooks/(?:bookshelf|author)/[0-9]{1,7}", re.ASCII)
+_PAGED_PATH = re.compile(r"/ebooks/(?:bookshelf|author)/[0-9]{1,7}/?", re.ASCII)
 _PAGE_QUERY = re.compile(r"start_index=[0-9]{1,7}", re.ASCII)
 _MIRROR_PATH = re.compile(r"/(?:[0-9]/)+(?P<n>[0-9]{1,7})/(?P=n)(?:-0|-8)?\.txt", re.ASCII)
 # what no known path needs, and what path tricks are made of
@@ -77,9 +79,20 @@ class UrlPolicy:
     base_url: str
     mirror_url: str | None = None
 
+    def __post_init__(self) -> None:
+        roots = []
+        for root, known in ((self.base_url, self._site_path), (self.mirror_url, self._mirror_path)):
+            if root is not None:
+                base = urlsplit(root)
+                roots.append((base.scheme, base.netloc.lower(), base.path.rstrip("/"), known))
+        object.__setattr__(self, "_roots", tuple(roots))
+
     def refusal(self, url: str) -> str | None:
         """Why ``url`` may not be requested, or None when it may."""
-        if not url.isascii() or any(c.isspace() or ord(c) < 32 for c in url):
+        return _refusal(self, url)
+
+    def _check(self, url: str) -> str | None:
+        if not url.isascii() or _BLANK_OR_CONTROL.search(url):
             return "it holds non-ASCII, blank or control characters"
         try:
             parts = urlsplit(url)
@@ -90,14 +103,10 @@ class UrlPolicy:
             return "it is not a plain http(s) URL"
         if _SUSPECT.search(parts.path) or "%" in parts.query or "\\" in parts.query:
             return "its path holds '..', '.', '//', a backslash or a percent escape"
-        for root, known in ((self.base_url, self._site_path), (self.mirror_url, self._mirror_path)):
-            if root is None:
-                continue
-            base = urlsplit(root)
-            if (parts.scheme, parts.netloc.lower()) != (base.scheme, base.netloc.lower()):
-                continue
-            prefix = base.path.rstrip("/")
-            if parts.path.startswith(prefix + "/") and known(parts.path[len(prefix):], parts.query):
+        netloc = parts.netloc.lower()
+        for scheme, host, prefix, known in self._roots:
+            if (parts.scheme, netloc) == (scheme, host) and parts.path.startswith(prefix + "/") and known(
+                    parts.path[len(prefix):], parts.query):
                 return None
         return "it is not one of the site's known paths on a configured host"
 
@@ -110,3 +119,9 @@ class UrlPolicy:
     @staticmethod
     def _mirror_path(path: str, query: str) -> bool:
         return not query and _MIRROR_PATH.fullmatch(path) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _refusal(policy: UrlPolicy, url: str) -> str | None:
+    # each URL is checked before robots.txt and the cache see it, then again by the client with its redirects
+    return policy._check(url)

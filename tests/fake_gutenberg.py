@@ -18,6 +18,7 @@ import hashlib
 import html
 import io
 import random
+import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -307,7 +308,7 @@ class FakeGutenberg:
     # -- server ----------------------------------------------------------------------------------
 
     def start(self) -> str:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server = _QuietServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self.base_url
@@ -321,6 +322,15 @@ class FakeGutenberg:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up (a stopped build, a deadline) are expected here: no traceback on stderr for them."""
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def _display_name(catalog_name: str) -> str:
