@@ -22,7 +22,7 @@ import numpy as np
 from .book import Book
 from .config import CorpusConfig
 from .dedup import minhash, text_fingerprint
-from .files import seal, unseal, write_atomically
+from .files import FolderSyncs, seal, unseal, write_atomically
 from .language import LanguageVerdict, analyse_language, detect_passages, foreign_runs, judge, remove_spans
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,10 @@ ANALYSIS_VERSION = 1
 
 
 class AnalysisCache:
-    def __init__(self, cache_dir: Path):
+    def __init__(self, cache_dir: Path, folders: FolderSyncs | None = None):
         self.root = Path(cache_dir) / "analysis"
+        self.folders = folders
+        """Where the folders of new records wait for their flush (None: each flushed as it is written)."""
 
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.a{ANALYSIS_VERSION}.json"
@@ -55,7 +57,7 @@ class AnalysisCache:
     def save(self, key: str, record: dict) -> None:
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, seal(json.dumps(record).encode("utf-8")))
+        write_atomically(path, seal(json.dumps(record).encode("utf-8")), folders=self.folders)
 
 
 def corpus_text(book: Book, cleaned: str) -> str:

@@ -30,6 +30,7 @@ from .dedup import DedupInput, find_duplicates
 from .download import TextSource, download_text
 from .errors import FetchError, Interrupted, PipelineError, SourceError
 from .fetcher import Fetcher
+from .files import FolderSyncs
 from .filters import binary_filter, language_filter, length_filter
 from .http_client import PoliteClient
 from .lock import CorpusLock
@@ -140,8 +141,10 @@ class Build:
                                     hosts=config.hosts(), delays=config.delays(), stop=self.stop,
                                     mirror_url=config.mirror if config.mirror_is_url else None)
         self.text_source = TextSource(self.site, config.mirror, mirror_is_url=config.mirror_is_url)
-        self.clean_cache = CleanCache(config.resolved_cache_dir)
-        self.analysis_cache = AnalysisCache(config.resolved_cache_dir)
+        # the cache folders written by the per-book stages are flushed once, when those stages end
+        self.cache_folders = FolderSyncs()
+        self.clean_cache = CleanCache(config.resolved_cache_dir, folders=self.cache_folders)
+        self.analysis_cache = AnalysisCache(config.resolved_cache_dir, folders=self.cache_folders)
         self._timing_lock = threading.Lock()
         self._stage_seconds: Counter = Counter()
 
@@ -184,6 +187,7 @@ class Build:
                 self.assign_splits(result.books, previous, registry, settings)
             with self.timed("publish"):
                 self.publish(result, corpus, previous)
+                self.cache_folders.flush()  # texts cleaned again while publishing
         result.stage_seconds = self._stage_seconds
         return result
 
@@ -296,6 +300,7 @@ class Build:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             bar.close()
+            self.cache_folders.flush()
 
     # -- across the shelf ---------------------------------------------------------------------------
 

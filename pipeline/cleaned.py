@@ -21,7 +21,7 @@ from pathlib import Path
 from .book import Book
 from .clean import CLEANER_VERSION, CleanOptions, clean
 from .errors import PipelineError
-from .files import seal, unseal, write_atomically
+from .files import FolderSyncs, seal, unseal, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +34,11 @@ class CacheDamagedError(PipelineError):
 
 
 class CleanCache:
-    def __init__(self, cache_dir: Path, options: CleanOptions | None = None):
+    def __init__(self, cache_dir: Path, options: CleanOptions | None = None, folders: FolderSyncs | None = None):
         self.options = options or CleanOptions()
         self.root = Path(cache_dir) / "clean"
+        self.folders = folders
+        """Where the folders of new entries wait for their flush (None: each flushed as it is written)."""
 
     def _key(self, raw_sha256: str) -> str:
         defaults = self.options == CleanOptions()
@@ -109,9 +111,9 @@ class CleanCache:
                           "nul": result.text.count("\x00"),
                           "controls": sum(1 for _ in CONTROL_CHARACTERS.finditer(result.text))}}
         text_path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(text_path, data)
+        write_atomically(text_path, data, folders=self.folders)
         # the text first: an audit on disk always describes a text that is there
-        write_atomically(audit_path, seal(json.dumps(entry, ensure_ascii=False).encode("utf-8")))
+        write_atomically(audit_path, seal(json.dumps(entry, ensure_ascii=False).encode("utf-8")), folders=self.folders)
         return result.text, entry
 
     @staticmethod

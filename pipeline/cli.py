@@ -18,8 +18,16 @@ from . import __version__
 from .book import DOWNLOADED, DROPPED, FAILED, NOT_MODIFIED, SKIPPED, reason_kind
 from .build import Build, BuildResult, NothingKeptError, list_shelves, open_fetcher
 from .clean import CleanInputError, CleanOptions, clean, explain, read_input
-from .config import (BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_SPLIT_SALT, BuildConfig, CorpusConfig, HttpConfig,
-                     check_directory, check_url)
+from .config import (
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    DEFAULT_SPLIT_SALT,
+    BuildConfig,
+    CorpusConfig,
+    HttpConfig,
+    check_directory,
+    check_url,
+)
 from .decode import decode
 from .errors import ConfigError, PipelineError
 from .files import write_atomically

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import THIRDS
 from fake_gutenberg import FakeBook, gutenberg_text, prose
+from test_corpus_cli import run
 
 from pipeline.book import Book
 from pipeline.build import Build
@@ -25,7 +26,6 @@ from pipeline.files import seal
 from pipeline.publish import ParquetSplitWriter
 from pipeline.splits import SplitKeyRegistry, SplitSettings
 from pipeline.verify import verify_version
-from test_corpus_cli import run
 
 KEPT = {101, 102, 104, 106, 108}
 CLEANED = 6  # the kept books and 103, which is French
