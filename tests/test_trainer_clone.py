@@ -45,6 +45,7 @@ def fresh_clone(target: Path) -> Path:
     return target
 
 
+@pytest.mark.timeout(1800)  # eight real runs, each starting Python and Lightning
 def test_every_trainer_command_of_the_readme_runs_from_a_fresh_clone(tiny_corpus, tmp_path):
     commands = readme_trainer_commands()
     assert len(commands) >= 6 and any("configs/debug.yaml" in c for c in commands), commands

@@ -11,7 +11,9 @@ import argparse
 import math
 import os
 import shlex
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from lightning_fabric.utilities.exceptions import MisconfigurationException
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple
 
-from .callbacks import RECEIVED, StopOnSignal
+from .callbacks import RECEIVED, StopOnSignal, stop_signals
 from .checkpoint import best_checkpoint, load_checkpoint
 from .data import CorpusDataModule
 from .errors import ConfigError, Interrupted, TrainerError
@@ -193,8 +195,8 @@ class TrainerCLI(LightningCLI):
         on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
         if on_cpu:
             print(f"warning: trainer.precision {precision} is for GPUs and this run is on the CPU (no GPU found): "
-                  f"training in 32-true (fp32) instead, which is faster and exact on a CPU; --trainer.precision 32 "
-                  f"says so and silences this", file=sys.stderr)
+                  f"training in 32-true (fp32) instead, the fast one on a CPU; pass --trainer.precision 32-true to "
+                  f"silence this", file=sys.stderr)
             trainer["precision"] = "32-true"
 
     def before_instantiate_classes(self) -> None:
@@ -215,12 +217,12 @@ class TrainerCLI(LightningCLI):
         stop = self.stop_on_signal
         if stop.signal_name is None:
             return
-        resume = [program_name(), *_without_ckpt_path(self.command_line), "--ckpt_path", "last"]
+        resume = f"{program_name()} {shlex.join([*_without_ckpt_path(self.command_line), '--ckpt_path', 'last'])}"
         if stop.saved is None:
             raise Interrupted(f"interrupted by {stop.signal_name} before a step was saved; any earlier last.ckpt "
                               f"stands")
         raise Interrupted(f"interrupted by {stop.signal_name} at step {stop.step}: saved {stop.saved}; resume "
-                          f"exactly with: {shlex.join(resume)}")
+                          f"exactly with: {resume}")
 
 
 def _without_ckpt_path(argv: list[str]) -> list[str]:
@@ -246,20 +248,33 @@ QUIET_WARNINGS = [
 ]
 
 
+def _interrupt(signum, frame):  # SIGTERM before training starts: as Ctrl-C (StopOnSignal takes over in fit)
+    raise KeyboardInterrupt
+
+
 def run_lightning(argv: list[str] | None, command_line: list[str]) -> int:
     for pattern in QUIET_WARNINGS:
         warnings.filterwarnings("ignore", message=pattern)
-    TrainerCLI(LSTMLanguageModel, CorpusDataModule, args=argv, command_line=command_line,
-               parser_class=TrainerArgumentParser,
-               save_config_kwargs={"overwrite": True}, seed_everything_default=1234,
-               trainer_defaults={"plugins": [{"class_path": "trainer.checkpoint.AtomicCheckpointIO"}]},
-               parser_kwargs={"prog": program_name(), "formatter_class": argparse.RawDescriptionHelpFormatter,
-                              "description": "Train LSTM language models on corpora built by the pipeline.",
-                              "epilog": f"examples:\n  {program_name()} fit --config configs/debug.yaml\n"
-                                        f"  {program_name()} fit --config configs/scifi.yaml --ckpt_path last\n"
-                                        f"  {program_name()} test --config configs/scifi.yaml --ckpt_path best\n"
-                                        f"  {program_name()} generate --ckpt runs/scifi/checkpoints/last.ckpt "
-                                        f"--prompt \"It all began with\"\n\n{EXIT_CODES}"})
+    RECEIVED.clear()
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = {signum: signal.getsignal(signum) for signum in stop_signals()} if main_thread else {}
+    if main_thread:
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        TrainerCLI(LSTMLanguageModel, CorpusDataModule, args=argv, command_line=command_line,
+                   parser_class=TrainerArgumentParser,
+                   save_config_kwargs={"overwrite": True}, seed_everything_default=1234,
+                   trainer_defaults={"plugins": [{"class_path": "trainer.checkpoint.AtomicCheckpointIO"}]},
+                   parser_kwargs={"prog": program_name(), "formatter_class": argparse.RawDescriptionHelpFormatter,
+                                  "description": "Train LSTM language models on corpora built by the pipeline.",
+                                  "epilog": f"examples:\n  {program_name()} fit --config configs/debug.yaml\n"
+                                            f"  {program_name()} fit --config configs/scifi.yaml --ckpt_path last\n"
+                                            f"  {program_name()} test --config configs/scifi.yaml --ckpt_path best\n"
+                                            f"  {program_name()} generate --ckpt runs/scifi/checkpoints/last.ckpt "
+                                            f"--prompt \"It all began with\"\n\n{EXIT_CODES}"})
+    finally:  # StopOnSignal's handlers (which Lightning's teardown puts back) end with the run
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return 0
 
 
