@@ -148,7 +148,7 @@ def precision_fit(data: CorpusDataModule, sizes: dict, steps: int, lr: float, pr
 
 
 def compare_precisions(data: CorpusDataModule, sizes: dict, steps: int, lr: float, precisions: list[str]) -> None:
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU (no GPU: mixed precisions are slow here)"
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU (no GPU: mixed precision is slow)"
     print(f"model {sizes}, vocab {data.vocab_size}, {steps} steps ({WARMUP} warm-up), on {device}\n")
     print(f"{'precision':14} {'tokens/s':>12} {'vs first':>9} {'loss (last 20)':>15} {'LSTM output dtype':>18}")
     first = None

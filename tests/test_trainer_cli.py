@@ -6,16 +6,16 @@ import csv
 import json
 import math
 import shutil
-import tomllib
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import tomllib
 import torch
 import yaml
-
 from test_trainer import REPO, run_cli, write_config
+
 from trainer.cli import main
 from trainer.schedule import warmup_cosine
 from trainer.tokenizer import CharTokenizer
@@ -134,7 +134,7 @@ def test_config_values_that_cannot_work_are_one_line(tiny_corpus, tmp_path, caps
 
 def test_test_without_a_checkpoint_uses_the_best_one_and_says_so(trained, capsys):
     config, checkpoints = trained
-    assert main(["test", "--config", str(config)]) == 0
+    assert main(["test", "--config", str(config), "--trainer.limit_test_batches", "2"]) == 0
     captured = capsys.readouterr()
     best = next(checkpoints.glob("best-*.ckpt"))
     assert f"note: no --ckpt_path given: test uses the best checkpoint, {best}" in captured.err

@@ -59,7 +59,7 @@ def test_every_trainer_command_of_the_readme_runs_from_a_fresh_clone(tiny_corpus
         configured = " ".join(argv)
         if argv[0] in ("fit", "validate", "test") and "configs/debug.yaml" not in configured:
             argv = argv + SHRINK
-        if argv[0] == "fit" and "configs/scifi.yaml" in configured:
+        if argv[0] in ("fit", "validate", "test") and "configs/scifi.yaml" in configured:
             argv = argv + SHRINK_SCHEDULE
         result = subprocess.run([sys.executable, "-m", "trainer", *argv], cwd=clone, env=env, capture_output=True,
                                 text=True, timeout=600)

@@ -1,4 +1,5 @@
-"""Ctrl-C and SIGTERM during a real fit: a checkpoint at the step reached, the resume command, exit 130, exact resume."""
+"""Ctrl-C and SIGTERM during a real fit: a checkpoint at the step reached, the resume command, exit 130, exact
+resume; a requeued SLURM job resumes by itself."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from test_trainer import REPO, TESTS, losses, run_cli, write_config
 
 

@@ -41,7 +41,8 @@ MIXED_PRECISIONS = {"bf16-mixed", "16-mixed", "bf16", "16", "bf16-true", "16-tru
 def program_name() -> str:
     """``python -m trainer``, or the console script's own name when run as one."""
     name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
-    return name if name and name not in ("__main__.py", "-m", "-c") and not name.endswith(".py") else "python -m trainer"
+    console_script = name and name not in ("-m", "-c") and not name.endswith(".py")
+    return name if console_script else "python -m trainer"
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,10 @@ class TrainerCLI(LightningCLI):
                     raise ConfigError("lr_scheduler WarmupCosine: set lr_scheduler.init_args.decay_steps, or "
                                       "trainer.max_steps for it to follow")
                 init["decay_steps"] = max_steps
+            warmup = init.get("warmup_steps") or 0
+            if isinstance(warmup, int) and warmup > init["decay_steps"]:
+                raise ConfigError(f"lr_scheduler WarmupCosine: need 0 <= warmup_steps ({warmup}) <= decay_steps "
+                                  f"({init['decay_steps']}); lower lr_scheduler.init_args.warmup_steps")
         self._choose_precision(config["trainer"])
 
     @staticmethod

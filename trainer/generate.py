@@ -20,7 +20,7 @@ import torch
 from .checkpoint import load_checkpoint, tokenizer_of
 from .errors import CheckpointError, ConfigError, OneLineArgparse
 from .model import LSTMLanguageModel
-from .tokenizer import UNK, CharTokenizer, WORD_PATTERN, WordTokenizer
+from .tokenizer import UNK, WORD_PATTERN, CharTokenizer, WordTokenizer
 
 EXIT_CODES = "exit codes: 0 ok, 2 a wrong argument or checkpoint (one line says which), 130 interrupted"
 
@@ -162,7 +162,7 @@ def run_generate(argv: list[str], prog: str = "python -m trainer generate") -> i
     model, tokenizer = load_model(args.ckpt, args.device)
     unknown = unknown_symbols(tokenizer, args.prompt)
     if unknown:
-        shown = ", ".join(repr(u) for u in unknown[:20]) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else "")
+        shown = ", ".join(repr(u) for u in unknown[:20]) + (f" and {len(unknown) - 20} more" if unknown[20:] else "")
         print(f"warning: the prompt has {len(unknown)} {'character' if tokenizer.kind == 'char' else 'word'}"
               f"{'s' if len(unknown) > 1 else ''} the model never saw ({shown}); they are read as <unk>",
               file=sys.stderr)

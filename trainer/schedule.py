@@ -43,7 +43,7 @@ class WarmupCosine(LRScheduler):
             last_epoch: The last step done; set by Lightning when it resumes.
         """
         if decay_steps is None:
-            raise ConfigError("lr_scheduler WarmupCosine: set lr_scheduler.init_args.decay_steps (or trainer.max_steps)")
+            raise ConfigError("lr_scheduler WarmupCosine: set lr_scheduler.init_args.decay_steps or trainer.max_steps")
         if warmup_steps < 0 or decay_steps < 1 or warmup_steps > decay_steps:
             raise ConfigError(f"lr_scheduler WarmupCosine: need 0 <= warmup_steps ({warmup_steps}) <= decay_steps "
                               f"({decay_steps}) and decay_steps >= 1")
