@@ -6,8 +6,10 @@ carried, so the cost per character is constant however long the text gets.
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import math
+import sys
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,10 +17,12 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import load_checkpoint
-from .errors import CheckpointError, ConfigError
+from .checkpoint import load_checkpoint, tokenizer_of
+from .errors import CheckpointError, ConfigError, OneLineArgparse
 from .model import LSTMLanguageModel
-from .tokenizer import CharTokenizer, WordTokenizer, tokenizer_from_dict
+from .tokenizer import UNK, WORD_PATTERN, CharTokenizer, WordTokenizer
+
+EXIT_CODES = "exit codes: 0 ok, 2 a wrong argument or checkpoint (one line says which), 130 interrupted"
 
 
 @dataclass
@@ -54,8 +58,8 @@ def load_model(path: Path, device: str = "cpu") -> tuple[LSTMLanguageModel, Char
     checkpoint = load_checkpoint(path, map_location=device)
     accepted = set(inspect.signature(LSTMLanguageModel.__init__).parameters) - {"self", "vocabulary"}
     hparams = {k: v for k, v in checkpoint["hyper_parameters"].items() if k in accepted}
+    tokenizer = tokenizer_of(checkpoint, path)
     try:
-        tokenizer = tokenizer_from_dict(checkpoint.get("vocabulary"))
         model = LSTMLanguageModel(**hparams, vocabulary=checkpoint["vocabulary"])
         model.load_state_dict(checkpoint["state_dict"])
     except (TypeError, ValueError, RuntimeError) as exc:
@@ -111,3 +115,60 @@ def sample(model: LSTMLanguageModel, tokenizer: CharTokenizer | WordTokenizer, p
 def generate(model, tokenizer, prompt: str, length: int, config: SamplingConfig | None = None,
              seed: int | None = None) -> str:
     return "".join(sample(model, tokenizer, prompt, length, config, seed))
+
+
+def unknown_symbols(tokenizer: CharTokenizer | WordTokenizer, text: str) -> list[str]:
+    """The characters (or words) of ``text`` that the vocabulary lacks, each once, in order."""
+    pieces = list(text) if tokenizer.kind == "char" else WORD_PATTERN.findall(text)
+    ids = tokenizer.encode(text).tolist()
+    return list(dict.fromkeys(piece for piece, i in zip(pieces, ids) if i == 0 and piece != UNK))
+
+
+def make_parser(prog: str = "python -m trainer generate") -> argparse.ArgumentParser:
+    parser = OneLineArgparse(
+        prog=prog, description="Write text with a trained checkpoint, streamed to stdout.",
+        epilog=f'example:\n  {prog} --ckpt runs/scifi/checkpoints/last.ckpt --prompt "It all began '
+               'with" --length 500 --temperature 0.8 --top-k 40 --top-p 0.95 --seed 1\n\n' + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ckpt", type=Path, required=True, metavar="PATH", help="a checkpoint of `trainer fit`")
+    parser.add_argument("--prompt", default="", help="text to start from")
+    parser.add_argument("--length", type=int, default=500, metavar="N", help="tokens to write (default: 500)")
+    parser.add_argument("--temperature", type=float, default=0.8, help="0 is greedy (default: 0.8)")
+    parser.add_argument("--top-k", type=int, metavar="K", help="sample among the K most likely tokens")
+    parser.add_argument("--top-p", type=float, metavar="P", help="sample among the most likely tokens up to mass P")
+    parser.add_argument("--repetition-penalty", type=float, default=1.0, metavar="R",
+                        help="above 1, recent tokens are less likely, against loops (default: 1, off)")
+    parser.add_argument("--seed", type=int, help="same seed, same text")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                        help="cpu or cuda (default: cuda when available)")
+    return parser
+
+
+def run_generate(argv: list[str], prog: str = "python -m trainer generate") -> int:
+    """``python -m trainer generate``: parse, check, then stream the text."""
+    args = make_parser(prog).parse_args(argv)
+    if args.length < 0:
+        raise ConfigError(f"--length must be 0 or more, not {args.length}")
+    try:
+        device = torch.device(args.device)
+    except (RuntimeError, ValueError):
+        raise ConfigError(f"--device {args.device!r} is not a device; use cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and (not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()):
+        raise ConfigError(f"--device {args.device}: no such CUDA device here; use --device cpu")
+    sys.stdout.reconfigure(errors="replace")  # a prompt from argv may hold undecodable bytes
+    config = SamplingConfig(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                            repetition_penalty=args.repetition_penalty)
+    config.validate()
+    model, tokenizer = load_model(args.ckpt, args.device)
+    unknown = unknown_symbols(tokenizer, args.prompt)
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:20]) + (f" and {len(unknown) - 20} more" if unknown[20:] else "")
+        print(f"warning: the prompt has {len(unknown)} {'character' if tokenizer.kind == 'char' else 'word'}"
+              f"{'s' if len(unknown) > 1 else ''} the model never saw ({shown}); they are read as <unk>",
+              file=sys.stderr)
+    sys.stdout.write(args.prompt)
+    for piece in sample(model, tokenizer, args.prompt, args.length, config, args.seed):
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    return 0
