@@ -384,3 +384,31 @@ def test_a_corrections_list_takes_its_bare_notes_heading_along():
     result = clean(era_2010(body=novel(300) + notes).encode())
     assert result.text == novel(300)
     assert "corrections list" in [c.detail for c in result.cuts]
+
+
+# -- decoding what is neither UTF-8 nor cp1252 -------------------------------------------------------
+
+RUSSIAN = ("Все счастливые семьи похожи друг на друга, каждая несчастливая семья несчастлива по-своему.\n"
+           "Всё смешалось в доме Облонских. Жена узнала, что муж был в связи с бывшею в их доме\n"
+           "француженкою-гувернанткой, и объявила мужу, что не может жить с ним в одном доме.\n")
+CHINESE = "這是一個測試。我們在這裡寫中文，天氣很好，大家都很高興。\n" * 20
+
+
+@pytest.mark.parametrize("text,codec,expected", [
+    (RUSSIAN, "koi8_r", "koi8-r"), (RUSSIAN, "cp1251", "cp1251"), (CHINESE, "big5", "big5")])
+def test_undeclared_cyrillic_and_cjk_are_guessed_not_read_as_cp1252(text, codec, expected):
+    decoded = decode(("The Project Gutenberg EBook of a test\n\n" + text).encode(codec))
+    assert decoded.encoding == expected
+    assert decoded.text.endswith(text)
+
+
+def test_undeclared_latin_scripts_stay_cp1252_even_with_letters_side_by_side():
+    text = "Þýðing og fæðing; Füße und Größe; la créée; naïve œuvre — “quoted”.\n" * 30
+    decoded = decode(text.encode("cp1252"))
+    assert decoded.encoding == "cp1252" and decoded.text == text
+
+
+def test_a_declared_charset_wins_over_the_guess():
+    raw = "Character set encoding: ISO-8859-5\n\n".encode() + RUSSIAN.encode("iso8859_5")
+    decoded = decode(raw)
+    assert decoded.encoding == "iso8859-5" and decoded.text.endswith(RUSSIAN)
