@@ -94,15 +94,25 @@ RULE_LINE_RE = re.compile(r"^[ \t]*(?:[-=_*~<>+#─━═—][ \t]*){8,}$", re.M
 
 # -- transcriber's notes ---------------------------------------------------------------------------
 
-_APOS = r"['’]"
+_APOS = r"(?:['’‘`´?]|â€™|aEuro\(TM\)|a€™|&#8217;|&rsquo;)"
+"""An apostrophe, also as mis-decoding left it: "Transcriberâ€™s Note", "TranscriberaEuro(TM)s Note"."""
 NOTE_WORDS = (
     rf"(?:Transcriber{_APOS}?s?{_APOS}?|Transcription|Redactor{_APOS}?s?|Producer{_APOS}?s?|Etext\s+Production"
-    rf"|E-text\s+Production)\s*(?:Notes?|Amendments?|Corrections?|and\s+Errata|&\s+Errata)"
+    rf"|E-text\s+Production|Editor{_APOS}?s?\s+(?:of\s+the\s+)?(?:e-?text|e-?book|electronic\s+edition))"
+    r"\s*(?:Notes?|Amendments?|Corrections?|and\s+Errata|&\s+Errata)"
     rf"|Transcriber{_APOS}?s?{_APOS}?\s*:|Redactor\s*:"
+    r"|(?:Errata|Errors?|Corrections?|Changes|Typos|Inconsistencies)\b[^\n]{0,40}?\b(?:noted|made|corrected|found)"
+    r"\s+by\s+(?:the\s+)?(?:transcriber|e-?text\s+editor|producer)"
     r"|Notes?\s+du\s+transcripteur|Notes?\s+de\s+transcription|Notes?\s+de\s+l['’]?\s*éditeur\s+électronique"
+    r"|Liste\s+des\s+(?:modifications|corrections)\s*:"
     r"|Anmerkungen?\s+zur\s+Transkription|Anmerkungen?\s+des\s+Transkribenten|Hinweise\s+zur\s+Transkription"
-    r"|Notas?\s+del\s+transcriptor|Notas?\s+de\s+transcripción|Nota\s+del\s+trascrittore|Note\s+del\s+trascrittore"
+    r"|Anmerkungen?\s+des\s+Bearbeiters|Korrekturen\s+des\s+Bearbeiters"
+    r"|Notas?\s+del\s+transcriptor|Notas?\s+de\s+(?:la\s+)?transcripción|Notas?\s+del\s+editor\s+digital"
+    r"|Notas?\s+(?:del|de\s+la|della)\s+(?:trascrittore|trascrizione|transcriptora?)"
+    r"|Note\s+(?:del|della|alla|sulla)\s+(?:trascrittore|trascrizione)|Nota\s+(?:alla|sulla|per\s+la)\s+trascrizione"
     r"|Notas?\s+d[aeo]\s+transcri[çc][ãa]o|Noot\s+van\s+de\s+transcribent|Opmerkingen\s+van\s+de\s+transcribent"
+    r"|Aantekeningen?\s+van\s+de\s+(?:transcribent|bewerker)"
+    r"|Paalala\s+ng\s+(?:nagsalin|tagapagsalin|nag-?transcribe)|Tala\s+ng\s+(?:nagsalin|tagapagsalin)"
     r"|Note\s+Project\s+Gutenberg|Project\s+Gutenberg\s+(?:note|editor)")
 NOTE_WORDS_RE = re.compile(NOTE_WORDS, re.IGNORECASE)
 BRACKET_NOTE_RE = re.compile(
@@ -116,7 +126,7 @@ NOTE_VOCABULARY_RE = re.compile(
     r"transcri|typo|misprint|spelling|hyphenat|punctuation|correct|changed?\s+(?:to|from)|errat|erreur|Druckfehler"
     r"|original|inconsisten|retained|standardi[sz]|normali[sz]|silently|illustrations?\s+(?:have|has|were|was)"
     r"|page\s+\d|\bp\.\s*\d|\.png\b|e-?text|e-?book|Project\s+Gutenberg|HTML|copyright|footnotes?\s+(?:have|were)"
-    r"|moved|missing|printer|errors?\b|fixed|restored|replaced|coquille|corrig",
+    r"|moved|missing|printer|errors?\b|fixed|restored|replaced|coquille|corrig|unchanged|\btext\s+has\b",
     re.IGNORECASE)
 TRANSCRIPTION_RE = re.compile(
     r"transcri|typo|misprint|printer['’]?s?\s+errors?|\bchanged\s+(?:to|from)\b|Druckfehler|hyphenat|inconsisten"
@@ -487,7 +497,8 @@ def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(s + len(text[s:e]) - len(text[s:e].lstrip("\n")), e) for s, e in out]
 
 
-NOTE_NEEDLES = ("transcri", "transkri", "trascri", "redactor", "produc", "gutenberg", "tn:")
+NOTE_NEEDLES = ("transcri", "transkri", "trascri", "redactor", "produc", "gutenberg", "tn:", "nagsalin", "liste des",
+                "bearbeiter", "editor", "bewerker")
 PRODUCER_NEEDLES = (
     "proofread", "pgdp", "gutenberg", "manuzio", "liberliber", "etext", "e-text", "ebook", "e-book", "page images",
     "page scans", "image files", "internet archive", "hathitrust", "google books", "scans", "unicode", "ascii",
@@ -667,6 +678,11 @@ LIST_ROW_RE = re.compile(r"^[ \t]*(?:[-*•>]|\d+[.):]|p(?:age|\.)?\s*\d+|\[?[SP
                          re.IGNORECASE)
 
 
+CORRECTION_ROW_RE = re.compile(r"\S[ \t]*(?:\[[^\]\n]{1,60}\]|\{pg\.?\s*\d+\})[ \t]*$|=>|«[^»\n]{1,40}»\s+(?:par|by|remplacé)")
+"""A row of a corrections list: the reading with the original after it in brackets, "old=> new {pg 12}",
+"«old» par «new»"."""
+
+
 def _rest_is_notes(text: str, lines: _Lines, start: int, end: int, *, lists: bool = False) -> bool:
     """Whether what follows, to the body's end, reads as notes: most paragraphs speak of transcription
     (or, with ``lists``, are rows of a list or table), and none is long prose."""
@@ -675,16 +691,19 @@ def _rest_is_notes(text: str, lines: _Lines, start: int, end: int, *, lists: boo
         return True
     if len(paragraphs) > 120:
         return False
-    notes = 0
+    notes = counted = 0
     for p_start, p_end in paragraphs:
         paragraph = text[p_start:p_end]
         if NOTE_VOCABULARY_RE.search(paragraph) or RULE_LINE_RE.search(paragraph) or (
-                lists and sum(bool(LIST_ROW_RE.match(row)) for row in paragraph.splitlines()) * 2
-                >= len(paragraph.splitlines())):
+                lists and sum(bool(LIST_ROW_RE.match(row) or CORRECTION_ROW_RE.search(row))
+                              for row in paragraph.splitlines()) * 2 >= len(paragraph.splitlines())):
             notes += 1
         elif len(paragraph) > 600:
             return False
-    return notes * 2 >= len(paragraphs)
+        elif "\n" not in paragraph.rstrip("\n") and paragraph.rstrip().endswith(":") and len(paragraph) < 80:
+            continue  # a subheading of the list ("Main Text:") speaks neither for the notes nor against them
+        counted += 1
+    return notes * 2 >= counted
 
 
 def _looks_like_title(paragraph: str) -> bool:

@@ -412,3 +412,28 @@ def test_a_declared_charset_wins_over_the_guess():
     raw = "Character set encoding: ISO-8859-5\n\n".encode() + RUSSIAN.encode("iso8859_5")
     decoded = decode(raw)
     assert decoded.encoding == "iso8859-5" and decoded.text.endswith(RUSSIAN)
+
+
+# -- notes whose heading is not "Transcriber's Note" ---------------------------------------------------
+
+def novel_with(notes: str, paragraphs: int = 300) -> str:
+    return era_2010(body=novel(paragraphs) + notes)
+
+
+@pytest.mark.parametrize("heading", [
+    "Transcriberâ€™s Note:", "TranscriberaEuro(TM)s Note:", "Transcribers Notes", "Errata noted by transcriber:",
+    "ERRATA (noted by transcriber)", "Errors and Inconsistencies (noted by transcriber)",
+    "Paalala ng nagsalin:", "Nota del trascrittore:", "Notas de la transcripción:", "Liste des modifications:"])
+def test_closing_notes_are_found_by_who_wrote_them_in_any_language_or_mangling(heading):
+    notes = (f"\n\n\n{heading}\n\n  p. 12: qaurtermaster  [quartermaster]\n  p. 31: eveninng  [_final . missing_]\n"
+             "  p. 40: «lanterne» par «lantern» (the lantern burned)\n")
+    result = clean(novel_with(notes).encode())
+    assert result.text == novel(300), heading
+    assert any(c.rule == "transcriber-note" for c in result.cuts)
+
+
+def test_a_corrections_list_with_subheadings_goes_whole():
+    notes = ("\n\n\nErrata noted by transcriber:\n\nFront matter:\n\n  Peoples  [_body text has \"People\"_]\n"
+             "  Celts &c.  [_final . missing_]\n\nMain Text:\n\n  less elaborate in its ornament.  [_final . missing_]\n"
+             "  surfaces of the specimens  [_text has \"speci-/imens\"_]\n")
+    assert clean(novel_with(notes).encode()).text == novel(300)
