@@ -44,7 +44,7 @@ SMALL_PRINT_END_RE = re.compile(
 FOOTER_RE = re.compile(
     r"^[ \t]*(?:"
     r"\*{3}[ \t]*END\s+OF\s+(?:THE\s+|THIS\s+)?(?:COPYRIGHTED\s+)?PROJECT\s+GUTENBERG"
-    r"|End\s+of\s+(?:the\s+|this\s+)?Project\s+Gutenberg(?:['’]s|\b)"
+    r"|(?:The\s+)?End\s+of\s+(?:the\s+|this\s+)?Project\s+Gutenberg(?:['’]s|\b)"
     r"|End\s+of\s+(?:this|the)\s+E-?text\b"
     r"|Ende\s+(?:dieses|des)\s+Proje[ck]t(?:es)?\s+Gutenberg|Ende\s+dieses\s+E-?textes\b"
     r"|Fin\s+d(?:u|e|el)\s+(?:Proyecto|Project|Projet)\s+Gutenberg"
@@ -53,7 +53,8 @@ FOOTER_RE = re.compile(
     r"|\*{3,}[ \t]*START\*\*THE\s+SMALL\s+PRINT"
     r")", re.IGNORECASE | re.MULTILINE)
 HEADER_FIELD_RE = re.compile(
-    r"(?:Title|Author|Editor|Translator|Illustrator|Credits|Release [Dd]ate|Posting [Dd]ate|Most recently updated"
+    r"\[?(?:Title|Author|Editor|Translator|Illustrator|Credits|Release [Dd]ate|Posting [Dd]ate|Most recently updated"
+    r"|Edition|Etext|E-?[Bb]ook"
     r"|Last [Uu]pdated|Language|Character set encoding|Produced by|Original publication)\s*:")
 
 # -- credits ---------------------------------------------------------------------------------------
@@ -72,7 +73,7 @@ CREDIT_START_RE = re.compile(
     re.IGNORECASE)
 PRODUCTION_MARK_RE = re.compile(
     r"Online\s+Distributed\s+Proofreading|Distributed\s+Proofreaders|\bpgdp\.net|\bProject\s+Gutenberg\b"
-    r"|\bGutenberg[- ]Projekt|\bProjekt\s+Gutenberg|gutenberg\.(?:org|net|aol)|Progetto\s+Manuzio|liberliber"
+    r"|\bGutenberg[- ]Projekt|\bProjekt\s+Gutenberg|gutenberg\.(?:org|net|aol)|Progetto\s+Manuzio|liber\s*liber"
     r"|\b(?:e-?text|etext|e-?book)\b.{0,80}\b(?:OCR|scans?|scanned|prepared|produced|transcribed)\b"
     r"|\bpage\s+(?:images|scans)\b|\bimage\s+files\b|Internet\s+Archive|HathiTrust|Google\s+Books"
     r"|\bscans?\s+(?:provided|courtesy)",
@@ -447,9 +448,26 @@ def _is_trailing(text: str, offset: int) -> bool:
     return not text[offset:].strip()
 
 
+LICENCE_WORDS_RE = re.compile(r"gutenberg|e-?books?\b|e-?texts?\b|copyright|small\s+print|volunteers", re.IGNORECASE)
+FIELDS_REACH = 12_000
+"""How far into a file its Title: field may come, after the licence paragraphs of the 2000s."""
+BARE_RULE_RE = re.compile(r"[ \t]*\*{3,}[ \t]*\n")
+
+
 def _field_block_end(text: str, lines: _Lines) -> int:
-    """A file that opens with Title:/Author:/Credits: fields and no licence: the block ends at its last field."""
+    """A file that opens with Title:/Author:/Credits: fields and no START line: the block ends at its last field.
+
+    The fields may come after the licence paragraphs of the 2000s ("Copyright laws are changing...",
+    "**Welcome To The World of Free Plain Vanilla Electronic Texts**"), when every paragraph before them
+    speaks of Gutenberg, etexts or copyright; a bare line of asterisks after the fields goes with them.
+    """
     start = lines.skip_blank_lines(0, len(text))
+    if not re.match(r"\s*Title\s*:", text[start:start + 200]):
+        title = re.compile(r"^Title\s*:", re.MULTILINE).search(text, start, min(len(text), FIELDS_REACH))
+        if title is None or not all(LICENCE_WORDS_RE.search(text, a, b) or text[a:b].lstrip().startswith("*")
+                                    for a, b in _paragraphs(text, start, title.start())):
+            return 0
+        start = title.start()
     position, fields, last_field_end = start, 0, 0
     while position < len(text) and fields < 40:
         end = lines.end_of(position)
@@ -460,8 +478,10 @@ def _field_block_end(text: str, lines: _Lines) -> int:
         elif line.strip() and not line[:1].isspace() and fields and not _continues_field(text, position, lines):
             break
         position = end
-    if fields >= 2 and re.match(r"\s*Title\s*:", text[start:start + 200]):
-        return lines.skip_blank_lines(last_field_end, len(text))
+    if fields >= 2:
+        end = lines.skip_blank_lines(last_field_end, len(text))
+        rule = BARE_RULE_RE.match(text, end)
+        return lines.skip_blank_lines(rule.end(), len(text)) if rule else end
     return 0
 
 
@@ -472,12 +492,43 @@ def _continues_field(text: str, position: int, lines: _Lines) -> bool:
 
 
 def _footer_start(text: str, lines: _Lines, body_start: int, spans: list[_Span], result: CleanResult) -> int:
-    start = _first_line_match(lines, FOOTER_RE, FOOTER_NEEDLES, body_start, len(text), lazy=False)
-    if start is None:
-        result.flags.append("no Gutenberg footer found: kept to the last line")
-        return len(text)
-    spans.append(_Span(start, len(text), "footer", _first_words(text[start:start + 80])))
-    return start
+    position = body_start
+    while True:
+        start = _first_line_match(lines, FOOTER_RE, FOOTER_NEEDLES, position, len(text), lazy=False)
+        if start is None:
+            result.flags.append("no Gutenberg footer found: kept to the last line")
+            return len(text)
+        # Some 1990s files hold several etexts, each with its own footer and header: between two of
+        # them Gutenberg's text goes, and the next etext stays.
+        next_body = _next_etext_start(text, lines, start)
+        if next_body is None:
+            spans.append(_Span(start, len(text), "footer", _first_words(text[start:start + 80])))
+            return start
+        spans.append(_Span(start, next_body, "header", "between two etexts in one file: "
+                           + _first_words(text[start:start + 60], 40)))
+        position = next_body
+
+
+NEXT_ETEXT_REACH = 60_000
+"""How far after one etext's footer the next one's header may end (the longest small print is ~25,000 characters)."""
+MIN_NEXT_ETEXT = 5_000
+
+
+def _next_etext_start(text: str, lines: _Lines, footer: int) -> int | None:
+    """Where the next etext's body starts, when a footer is followed by another etext's header and its text."""
+    reach = min(len(text), footer + NEXT_ETEXT_REACH)
+    ends = [found for pattern, needles in ((START_RE, ("start",)), (SMALL_PRINT_END_RE, ("the small print",)))
+            if (found := _first_line_match(lines, pattern, needles, lines.end_of(footer), reach)) is not None]
+    if not ends:
+        return None
+    marker = min(ends)
+    body = lines.skip_blank_lines(_marker_end(text, lines, marker) if START_RE.match(text, marker)
+                                  else lines.end_of(marker), len(text))
+    following = text[body:body + MIN_NEXT_ETEXT]
+    # The 2002 small print closes the file after the footer: a next etext is text, not more licence.
+    if len(text) - body < MIN_NEXT_ETEXT or following.lower().count("gutenberg") > 3:
+        return None
+    return body
 
 
 # -- notes and credits inside the body ---------------------------------------------------------------
@@ -500,7 +551,7 @@ def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
 NOTE_NEEDLES = ("transcri", "transkri", "trascri", "redactor", "produc", "gutenberg", "tn:", "nagsalin", "liste des",
                 "bearbeiter", "editor", "bewerker")
 PRODUCER_NEEDLES = (
-    "proofread", "pgdp", "gutenberg", "manuzio", "liberliber", "etext", "e-text", "ebook", "e-book", "page images",
+    "proofread", "pgdp", "gutenberg", "manuzio", "liberliber", "liber liber", "etext", "e-text", "ebook", "e-book", "page images",
     "page scans", "image files", "internet archive", "hathitrust", "google books", "scans", "unicode", "ascii",
     "utf", "latin-1", "iso-8859", "hexadecimal", "latex", "html", "ocr", "special characters", "caratteri",
     "caract", "sonderzeichen", "http", "www", "@")
@@ -550,34 +601,26 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
             spans.append(_block(text, lines, line_start, lines.end_of(close.start()), end, "transcriber-note",
                                 "+---+ box"))
 
-    zone_hits = sorted((lines.local_hits(PRODUCER_NEEDLES, start, top_end) or [])
+    run_end = lines.forward(start, TOP_RUN_LINES, end)
+    zone_hits = sorted((lines.local_hits(PRODUCER_NEEDLES, start, run_end) or [])
                        + (lines.local_hits(PRODUCER_NEEDLES, bottom_from, end) or []))
     if lines.lower is None:
         zone_hits = None
-    for p_start, p_end in dict.fromkeys(top + bottom):
-        credit = CREDIT_START_RE.match(text, p_start + len(text[p_start:p_start + 200]) -
-                                       len(text[p_start:p_start + 200].lstrip()))
-        marked = _any_between(zone_hits, p_start, p_end)
-        if not credit and not marked:
+    spans.extend(_producer_preamble(text, lines, start, end, top_end, run_end, zone_hits))
+    for p_start, p_end in bottom:
+        if _inside(spans, p_start):
             continue
-        paragraph = text[p_start:p_end]
-        prefix = TITLE_PREFIX_RE.match(paragraph)
-        if prefix and "\n" not in paragraph.strip():
-            spans.append(_Span(prefix.start(1) + p_start, prefix.end(1) + p_start, "title-prefix", prefix.group(1)))
-            continue
-        in_bottom = p_start >= bottom_from
-        if in_bottom and SPECIAL_CHARACTERS_RE.match(paragraph):
-            spans.append(_block(text, lines, p_start, end, end, "credits", _first_words(paragraph)))
-            continue
-        producer = marked and DIGITAL_RE.search(paragraph)
-        production = marked and PRODUCTION_MARK_RE.search(paragraph)
-        if in_bottom and credit and not (producer or production):
-            continue  # near the end, a "Transcribed from..." may be the author's: only with a producer's mark
-        if credit or producer or production:
+        verdict = _producer_paragraph(text, p_start, p_end, zone_hits, in_bottom=True)
+        if verdict == "special-characters":
+            spans.append(_block(text, lines, p_start, end, end, "credits", _first_words(text[p_start:p_end])))
+        elif verdict == "title-prefix":
+            prefix = TITLE_PREFIX_RE.match(text, p_start)
+            spans.append(_Span(prefix.start(1), prefix.end(1), "title-prefix", prefix.group(1)))
+        elif verdict:
             # Near the end, the producer's paragraphs run to the footer when nothing but notes follows.
-            to_end = in_bottom and _rest_is_notes(text, lines, p_end, end)
+            to_end = _rest_is_notes(text, lines, p_end, end)
             spans.append(_block(text, lines, p_start, end if to_end else p_end, end, "credits",
-                                _first_words(paragraph)))
+                                _first_words(text[p_start:p_end])))
 
     # Renewal research notes open or close a book: only the two zones are searched.
     research_hits = (lines.local_hits(RESEARCH_NEEDLES, start, top_end) or []) + (
@@ -612,6 +655,82 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
         p_start = _include_notes_heading(text, lines, p_start, start)
         spans.append(_block(text, lines, p_start, end, end, "transcriber-note", "corrections list"))
     return spans
+
+
+TOP_RUN_LINES = 900
+TOP_RUN_PARAGRAPHS = 80
+RUN_GAP = 2
+"""Paragraphs of the producer's preamble are cut as a run: up to this many other paragraphs between two
+of them go too (a sentence on the edition between two credits), and the run may outlast the top zone."""
+
+
+def _producer_paragraph(text: str, p_start: int, p_end: int, zone_hits: list[int] | None, *,
+                        in_bottom: bool) -> str | None:
+    """Why a paragraph near either end is Gutenberg's or its producer's ("credit", "producer",
+    "title-prefix", "special-characters"), or None when it is not."""
+    lead = len(text[p_start:p_start + 200]) - len(text[p_start:p_start + 200].lstrip())
+    credit = CREDIT_START_RE.match(text, p_start + lead)
+    marked = _any_between(zone_hits, p_start, p_end)
+    if not credit and not marked:
+        return None
+    paragraph = text[p_start:p_end]
+    if TITLE_PREFIX_RE.match(paragraph) and "\n" not in paragraph.strip():
+        return "title-prefix"
+    if in_bottom and SPECIAL_CHARACTERS_RE.match(paragraph):
+        return "special-characters"
+    producer = marked and (DIGITAL_RE.search(paragraph) or PRODUCTION_MARK_RE.search(paragraph))
+    if in_bottom and not producer:
+        return None  # near the end, a "Transcribed from..." may be the author's: only with a producer's mark
+    return "credit" if credit else "producer" if producer else None
+
+
+def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: int, run_end: int,
+                       zone_hits: list[int] | None) -> list[_Span]:
+    """Credits and the producer's preamble at the top of the body, as a run.
+
+    A paragraph between two of the producer's is the producer's too ("This file was never
+    copyrighted..." between two paragraphs on the etext), unless it is set like a title page; the
+    run may go past the top zone while it lasts (the Liber Liber and 1990s newsletter preambles).
+    """
+    spans: list[_Span] = []
+    paragraphs = _paragraphs(text, start, run_end)[:TOP_RUN_PARAGRAPHS]
+    last_cut = None
+    rules = [not text[a:b].strip(SEPARATOR_CHARS + "\n|") for a, b in paragraphs]
+    for index, (p_start, p_end) in enumerate(paragraphs):
+        # Rules between sections of a preamble do not count as paragraphs of the gap.
+        running = last_cut is not None and index - last_cut - 1 - sum(rules[last_cut + 1:index]) <= RUN_GAP
+        if (index >= TOP_ZONE_PARAGRAPHS or p_start >= top_end) and not running:
+            break
+        verdict = _producer_paragraph(text, p_start, p_end, zone_hits, in_bottom=False)
+        if verdict == "title-prefix":
+            prefix = TITLE_PREFIX_RE.match(text, p_start)
+            spans.append(_Span(prefix.start(1), prefix.end(1), "title-prefix", prefix.group(1)))
+            continue
+        if not verdict:
+            continue
+        if running and index - last_cut > 1 and all(
+                _fills_gap(text, paragraphs, gap) for gap in range(last_cut + 1, index)):
+            spans.append(_block(text, lines, paragraphs[last_cut + 1][0], p_start, end, "credits",
+                                "between the producer's paragraphs: "
+                                + _first_words(text[paragraphs[last_cut + 1][0]:p_start], 40)))
+        spans.append(_block(text, lines, p_start, p_end, end, "credits", _first_words(text[p_start:p_end])))
+        last_cut = index
+    return spans
+
+
+def _fills_gap(text: str, paragraphs: list[tuple[int, int]], index: int) -> bool:
+    """Whether a paragraph between two of the producer's reads as the producer's: prose, a rule, or a
+    heading just under a rule; not a title page's lines."""
+    p_start, p_end = paragraphs[index]
+    paragraph = text[p_start:p_end]
+    if not paragraph.strip(SEPARATOR_CHARS + "\n|"):
+        return True
+    rows = paragraph.strip("\n").splitlines()
+    if _looks_like_title(paragraph) or all(row[:4] == "    " for row in rows) or (
+            len(rows) == 1 and len(rows[0].strip()) < 50 and not rows[0].rstrip().endswith((".", ":", ";"))):
+        # a heading of the preamble's sections, set just under a rule, and the heading's first lines
+        return any(not text[a:b].strip(SEPARATOR_CHARS + "\n|") for a, b in paragraphs[max(0, index - 2):index])
+    return True
 
 
 def _include_notes_heading(text: str, lines: _Lines, p_start: int, floor: int) -> int:
