@@ -40,7 +40,10 @@ START_RE = re.compile(
     r"^[ \t]*\*{3}[ \t]*START\s+OF\s+(?:THE\s+|THIS\s+)?(?:COPYRIGHTED\s+)?PROJECT\s+GUTENBERG"
     r"(?:'S)?\s+(?:E-?BOOK|E-?TEXT|EBOOK|ETEXT)?", re.IGNORECASE | re.MULTILINE)
 SMALL_PRINT_END_RE = re.compile(
-    r"^[ \t]*\*+[ \t]*END\*?[ \t]*THE SMALL PRINT!?.*$", re.IGNORECASE | re.MULTILINE)
+    r"^[ \t]*(?:\*+[ \t]*END\*?[ \t]*THE SMALL PRINT!?.*"
+    r"|\*[^\n*]{0,20}SMALL PRINT!?[^\n]*\*[ \t]*END[ \t]*\*[ \t]*)$", re.IGNORECASE | re.MULTILINE)
+"""The small print's last line: "*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*", or
+with its version first, "*SMALL PRINT! Ver.06.28.92* Zen and the Art of the Internet*END*"."""
 FOOTER_RE = re.compile(
     r"^[ \t]*(?:"
     r"\*{3}[ \t]*END\s+OF\s+(?:THE\s+|THIS\s+)?(?:COPYRIGHTED\s+)?PROJECT\s+GUTENBERG"
@@ -385,7 +388,7 @@ def _header_end(text: str, lines: _Lines, spans: list[_Span], result: CleanResul
         end = _marker_end(text, lines, start)
         spans.append(_Span(0, end, "header", "*** START marker"))
         return end
-    start = _first_line_match(lines, SMALL_PRINT_END_RE, ("the small print",), 0, len(text))
+    start = _first_line_match(lines, SMALL_PRINT_END_RE, ("small print",), 0, len(text))
     if start is not None and not _is_trailing(text, lines.end_of(start)):
         end = lines.end_of(start)
         spans.append(_Span(0, end, "header", "1990s small print"))
@@ -517,7 +520,7 @@ MIN_NEXT_ETEXT = 5_000
 def _next_etext_start(text: str, lines: _Lines, footer: int) -> int | None:
     """Where the next etext's body starts, when a footer is followed by another etext's header and its text."""
     reach = min(len(text), footer + NEXT_ETEXT_REACH)
-    ends = [found for pattern, needles in ((START_RE, ("start",)), (SMALL_PRINT_END_RE, ("the small print",)))
+    ends = [found for pattern, needles in ((START_RE, ("start",)), (SMALL_PRINT_END_RE, ("small print",)))
             if (found := _first_line_match(lines, pattern, needles, lines.end_of(footer), reach)) is not None]
     if not ends:
         return None

@@ -437,3 +437,37 @@ def test_a_corrections_list_with_subheadings_goes_whole():
              "  Celts &c.  [_final . missing_]\n\nMain Text:\n\n  less elaborate in its ornament.  [_final . missing_]\n"
              "  surfaces of the specimens  [_text has \"speci-/imens\"_]\n")
     assert clean(novel_with(notes).encode()).text == novel(300)
+
+
+# -- 1990s and 2000s preambles ---------------------------------------------------------------------------
+
+def test_a_2001_reissue_loses_fields_preamble_initialled_bracket_and_title_line():
+    from gutenberg_formats import era_2001_fields
+    result = clean(era_2001_fields().encode())
+    assert result.text == BODY
+    assert {c.rule for c in result.cuts} >= {"header", "credits", "footer"}
+
+
+def test_every_etext_of_a_file_holding_two_is_kept_and_the_header_between_goes():
+    from gutenberg_formats import era_1990s_two_etexts
+    first, second = novel(40), novel(60).replace("Tamsin", "Orrin")
+    result = clean(era_1990s_two_etexts(first, second).encode())
+    assert body_lines(result.text) == body_lines(first) + body_lines(second)
+    assert "SMALL PRINT" not in result.text and "lamp10" not in result.text
+    assert "between two etexts" in " ".join(c.detail for c in result.cuts)
+
+
+def test_a_sectioned_italian_preamble_goes_as_one_run_and_the_poem_stays():
+    from gutenberg_formats import LIBER_LIBER_PREAMBLE
+    poem = "CANTO PRIMO\n\n1\nLe donne, i cavallier, l'arme, gli amori,\nle cortesie, l'audaci imprese io canto.\n"
+    result = clean(era_1990s(LIBER_LIBER_PREAMBLE + poem).encode())
+    assert result.text == poem
+
+
+def test_a_producers_paragraph_does_not_take_a_title_page_set_between_credits():
+    body = ("Produced by Ines Varga\n\n\n" + "                 THE LANTERN OF KEPLER STATION\n\n"
+            "                        By Miriam Oduya\n\n"
+            "This etext was produced from the 1931 Orbit House edition.\n\n\n" + BODY.split("\n", 4)[4])
+    result = clean(era_2010(body=body, credits="").encode())
+    assert "THE LANTERN OF KEPLER STATION" in result.text and "By Miriam Oduya" in result.text
+    assert "Orbit House edition" not in result.text
