@@ -20,8 +20,10 @@ Words are ``\\w+`` runs, case-folded, so re-wrapping and punctuation do not coun
 is fed the same decoded text (the pipeline's own decoder), so this measures stripping, not
 decoding. Speed is decode + strip on one core over the same bytes in memory, best of --repeat,
 against decode alone. Other strippers run where installed, else are listed with the reason:
-c-w/gutenberg's ``strip_headers`` (packages ``gutenberg`` and ``gutenbergpy``) and
-``gutenberg_cleaner.simple_cleaner``.
+c-w/gutenberg's ``strip_headers`` (packages ``gutenberg``, which installs with ``pip install
+--no-deps gutenberg`` where its bsddb3 dependency does not build, and ``gutenbergpy``),
+``gutenberg_cleaner.simple_cleaner``, and Gutenberg's own ebookmaker rules
+(``ebookmaker/parsers/boilerplate.py``: ``strip_headers_from_txt``).
 """
 
 from __future__ import annotations
@@ -138,9 +140,32 @@ def strippers() -> tuple[dict[str, Callable[[bytes], str]], dict[str, str]]:
         found["gutenberg_cleaner.simple"] = lambda raw: simple_cleaner(decode(raw).text)
     except Exception as error:  # noqa: BLE001
         missing["gutenberg_cleaner.simple"] = f"{type(error).__name__}: {error}"
-    missing["ebookmaker"] = ("Gutenberg's ebookmaker has no plain-text stripper to call: it builds ebooks from"
-                             " the HTML masters, and its text writer adds the header rather than removing it")
+    try:
+        ebookmaker_strip = _ebookmaker_stripper()
+        found["ebookmaker.strip_headers_from_txt"] = lambda raw: ebookmaker_strip(decode(raw).text)[0]
+    except Exception as error:  # noqa: BLE001
+        missing["ebookmaker.strip_headers_from_txt"] = f"{type(error).__name__}: {error}"
     return found, missing
+
+
+def _ebookmaker_stripper() -> Callable[[str], tuple[str, str, str]]:
+    """Gutenberg's own rules: ebookmaker's ``parsers/boilerplate.py``, loaded by path.
+
+    ``ebookmaker.parsers``' ``__init__`` imports cchardet, a C extension that often fails to build;
+    the boilerplate module itself needs only soupsieve and libgutenberg (``pip install --no-deps
+    ebookmaker libgutenberg`` plus ``pycountry``).
+    """
+    import importlib.util
+    import logging
+
+    import ebookmaker
+
+    path = Path(ebookmaker.__file__).parent / "parsers" / "boilerplate.py"
+    spec = importlib.util.spec_from_file_location("ebookmaker_boilerplate", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    logging.disable(logging.INFO)  # it logs "No PG header found" at info level for every such file
+    return module.strip_headers_from_txt
 
 
 def best_of(repeat: int, fn: Callable[[bytes], object], raws: list[bytes]) -> float:
@@ -184,23 +209,23 @@ def main() -> None:
         if args.per_file:
             for item, s in zip(items, scores):
                 mark = "clean" if s.clean else "DIRTY"
-                print(f"  {name:26} {item.name:40} {mark:5} recall {s.recall:.4f}  leaked {len(s.leaked):4}")
+                print(f"  {name:34} {item.name:40} {mark:5} recall {s.recall:.4f}  leaked {len(s.leaked):4}")
         if args.leaks and name == "pipeline.clean":
             for item, s in zip(items, scores):
                 for line in s.leaked:
                     print(f"  leak  {item.name:40} {line[:90]}")
     if args.per_file or args.leaks:
         print()
-    header = f"{'stripper':28} {'clean files':>12} {'recall':>8} {'leaked lines':>13} {'MB/s/core':>10} {'vs decode':>10}"
+    header = f"{'stripper':34} {'clean files':>12} {'recall':>8} {'leaked lines':>13} {'MB/s/core':>10} {'vs decode':>10}"
     print(header)
-    print(f"{'decode alone (baseline)':28} {'':>12} {'':>8} {'':>13} {megabytes / decode_s:10.1f} {1:9.2f}x")
+    print(f"{'decode alone (baseline)':34} {'':>12} {'':>8} {'':>13} {megabytes / decode_s:10.1f} {1:9.2f}x")
     for name, scores, seconds in rows:
         kept, total = sum(s.recall_kept for s in scores), sum(s.recall_total for s in scores)
         clean_files = sum(s.clean for s in scores)
-        print(f"{name:28} {f'{clean_files}/{len(scores)}':>12} {kept / total:8.4f} "
+        print(f"{name:34} {f'{clean_files}/{len(scores)}':>12} {kept / total:8.4f} "
               f"{sum(len(s.leaked) for s in scores):13} {megabytes / seconds:10.1f} {decode_s / seconds:9.2f}x")
     for name, reason in missing.items():
-        print(f"{name:28} not run: {reason}")
+        print(f"{name:34} not run: {reason}")
     print(f"\nclean: no leaked line and at most {MAX_LOST:.1%} of the body's word 5-grams lost; "
           f"speed: decode + strip on one core, best of {args.repeat}")
 
