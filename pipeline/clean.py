@@ -123,7 +123,8 @@ BRACKET_NOTE_RE = re.compile(
     rf"\[[ \t]*(?:Footnote[ \t]*\w*[ \t]*:[ \t]*|\d+[ \t]*\][ \t]*)?(?:{NOTE_WORDS}|\*{{0,2}}[ \t]*TN[ \t]*:)",
     re.IGNORECASE)
 HEADED_NOTE_RE = re.compile(
-    rf"^[ \t]*(?:[*#=~_-]+[ \t]*)?(?:\[\d+\][ \t]*)?(?:{NOTE_WORDS})[^\n]*$", re.IGNORECASE | re.MULTILINE)
+    rf"^[ \t]*(?:[*#=~_•●○-]+[ \t]*)?(?:\[\d+\][ \t]*)?(?:(?:Original|Old|Earlier|Previous|Additional|Further|Later"
+    rf"|Second|Final)\s+)?(?:{NOTE_WORDS})[^\n]*$", re.IGNORECASE | re.MULTILINE)
 BOX_EDGE_RE = re.compile(r"^([ \t]*)\+-{3,}\+[ \t]*$", re.MULTILINE)
 BOX_NOTE_RE = re.compile(r"transcri|errata|corrections?\b|copyright|e-?text|typographical|redactor", re.IGNORECASE)
 NOTE_VOCABULARY_RE = re.compile(
@@ -137,9 +138,43 @@ TRANSCRIPTION_RE = re.compile(
     r"|standardi[sz]ed|normali[sz]ed|silently|without\s+note|have\s+been\s+(?:corrected|retained|preserved|fixed)"
     r"|(?:was|were)\s+(?:corrected|retained|preserved|fixed)|as\s+in\s+the\s+original|in\s+the\s+original\s+(?:book|text)"
     r"|original\s+(?:read|reads|has|had|spelling|book|text|edition|magazine|publication)|\.png\b|\bLeft\s+in\b"
-    r"|e-?text|Project\s+Gutenberg|\bHTML\b|errat|coquille|corrig",
+    r"|e-?text|Project\s+Gutenberg|\bHTML\b|errat|coquille|corrig"
+    # French, Spanish, Italian, Portuguese, German, Dutch, Finnish: what was changed, kept or corrected
+    r"|\b(?:a|ont)\s+été\s+(?:modifiée?s?|conservée?s?|corrigée?s?|rétablie?s?|normalisée?s?)|n['’]a\s+pas\s+été\s+modifi"
+    r"|\b(?:ha|han)\s+sido\s+(?:corregid|modernizad|respetad|mantenid|conservad|normalizad)|se\s+ha\s+(?:modernizad|corregid|respetad|mantenid)"
+    r"|errores\s+(?:obvios\s+)?de\s+imprenta|sin\s+avisar|\b(?:è|sono)\s+stat[aie]\s+(?:corrett|mantenut|conservat|uniformat)"
+    r"|errori\s+(?:di\s+stampa|tipografici)|refus[io]\b|foram\s+(?:corrigid|mantid|atualizad)|erros\s+tipogr"
+    r"|stillschweigend|wurden?\s+(?:korrigiert|berichtigt|beibehalten|vereinheitlicht)|Rechtschreibung\s+(?:wurde|des\s+Originals)"
+    r"|(?:zijn|is|werden)\s+(?:gecorrigeerd|verbeterd|behouden|gehandhaafd)|drukfouten|korjattu|oikaistu",
     re.IGNORECASE)
 """Words of transcription itself, narrower than NOTE_VOCABULARY_RE: what may extend a note over author text."""
+CONVENTION_RE = re.compile(
+    r"(?:superscript|subscript|italic|bold|gras|cursiv|italique|corsivo|kursiv|gesperrt|small\s+cap|versalita|greek"
+    r"|hebrew|ligature|diacritic|accent|macron|fraction|chemical\s+bond|footnote|sidenote|page\s+number"
+    r"|exposant|Hochgestellt)\w*\b[^.\n]{0,80}?(?:\n[^.\n]{0,80}?)?"
+    r"\b(?:preceded|followed|denoted|indicated|represented|shown|marked|rendered|enclosed|transliterated|surrounded"
+    r"|moved|placed|written\s+as|given\s+as|expressed|indiqu|représent|placé|muestran?|indica|rappresentat|indicat"
+    r"|dargestellt|wiedergegeben|gekennzeichnet|weergegeven|aangegeven|NOT\s+renumbered)",
+    re.IGNORECASE)
+"""How the etext renders what print showed otherwise ("Greek has been transliterated", "[#] footnotes moved to
+the end of the chapter but NOT renumbered"), in any language: before the title, only the etext's maker writes so."""
+MARKUP_RE = re.compile(
+    r"\b(?:underscores?|carets?|tildes?|equals\s+signs?|curly\s+braces|subrayados?|sottolineat\w*|Unterstrich\w*)\b"
+    r"|(?:denoted|indicated|represented|shown|enclosed|preceded|rendered|indiqué\w*|placé\w*|muestran?"
+    r"|se\s+indica|dargestellt|wiedergegeben|weergegeven)\s+(?:here\s+|ici\s+)?(?:as|by|with|in|between|comme|par|entre"
+    r"|como|durch|als|tra|door)?\s*(?:the\s+|a\s+)?[«\"“(]?(?:[_=~+#]\s*(?:like\s+this|this|italics?|italiques|gras"
+    r"|bold|cursiv\w*|kursiv|corsivo|gesperrt)\b|\^|\{|~)",
+    re.IGNORECASE)
+"""Markup no printed book has: "italics are denoted _like this_", "preceded by the ^caret", "entre _subrayados_"."""
+DIGITAL_EDITION_RE = re.compile(
+    r"\b(?:this|the\s+present)\s+(?:e-?text|e-?book|electronic\s+(?:text|edition|version)|digital\s+(?:text|edition|version)"
+    r"|text\s+version|plain[- ]text\s+version)|version\s+(?:numérisée|électronique|numérique)"
+    r"|versión\s+(?:digital|electrónica)|edición\s+(?:digital|electrónica)|versione\s+(?:elettronica|digitale)"
+    r"|edizione\s+elettronica|elektronische[nr]?\s+(?:Ausgabe|Fassung|Version|Text)|digitale\s+(?:versie|uitgave|editie)"
+    r"|versão\s+(?:digital|eletrônica|electrónica)|original\s+impreso|printed\s+original|(?:the|in\s+the)\s+printed\s+(?:book|text|edition)"
+    r"|text\s+readers?\b|\bUnicode\b|\bUTF-?8\b|\bLatin-1\b",
+    re.IGNORECASE)
+"""The etext speaking of itself or of the printed book as another thing: no author wrote this."""
 SPECIAL_CHARACTERS_RE = re.compile(
     r"[ \t]*(?:TABLE\s+OF\s+SPECIAL\s+CHARACTERS|TAVOLA\s+DEI\s+CARATTERI\s+SPECIALI"
     r"|TABLE\s+DES\s+CARACT[ÈE]RES\s+SP[ÉE]CIAUX|SONDERZEICHEN)[ \t]*$", re.IGNORECASE | re.MULTILINE)
@@ -609,7 +644,8 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
                        + (lines.local_hits(PRODUCER_NEEDLES, bottom_from, end) or []))
     if lines.lower is None:
         zone_hits = None
-    spans.extend(_producer_preamble(text, lines, start, end, top_end, run_end, zone_hits))
+    spans.extend(_unheaded_notes(text, lines, top, bottom, end, spans))
+    spans.extend(_producer_preamble(text, lines, start, end, top_end, run_end, zone_hits, spans))
     for p_start, p_end in bottom:
         if _inside(spans, p_start):
             continue
@@ -688,7 +724,7 @@ def _producer_paragraph(text: str, p_start: int, p_end: int, zone_hits: list[int
 
 
 def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: int, run_end: int,
-                       zone_hits: list[int] | None) -> list[_Span]:
+                       zone_hits: list[int] | None, found: list[_Span]) -> list[_Span]:
     """Credits and the producer's preamble at the top of the body, as a run.
 
     A paragraph between two of the producer's is the producer's too ("This file was never
@@ -704,7 +740,10 @@ def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: 
         running = last_cut is not None and index - last_cut - 1 - sum(rules[last_cut + 1:index]) <= RUN_GAP
         if (index >= TOP_ZONE_PARAGRAPHS or p_start >= top_end) and not running:
             break
-        verdict = _producer_paragraph(text, p_start, p_end, zone_hits, in_bottom=False)
+        if _inside(found, p_start):  # a note found by the other rules: a paragraph of the run, already cut
+            verdict = "note"
+        else:
+            verdict = _producer_paragraph(text, p_start, p_end, zone_hits, in_bottom=False)
         if verdict == "title-prefix":
             prefix = TITLE_PREFIX_RE.match(text, p_start)
             spans.append(_Span(prefix.start(1), prefix.end(1), "title-prefix", prefix.group(1)))
@@ -716,9 +755,83 @@ def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: 
             spans.append(_block(text, lines, paragraphs[last_cut + 1][0], p_start, end, "credits",
                                 "between the producer's paragraphs: "
                                 + _first_words(text[paragraphs[last_cut + 1][0]:p_start], 40)))
-        spans.append(_block(text, lines, p_start, p_end, end, "credits", _first_words(text[p_start:p_end])))
+        if verdict != "note":
+            if text[p_start:p_end].lstrip().startswith("[") and not _is_balanced(text[p_start:p_end]):
+                p_end = _bracket_span(text, lines, text.index("[", p_start), end, "credits").end
+            spans.append(_block(text, lines, p_start, p_end, end, "credits", _first_words(text[p_start:p_end])))
         last_cut = index
     return spans
+
+
+def _is_balanced(paragraph: str) -> bool:
+    return paragraph.count("[") <= paragraph.count("]")
+
+
+NOTE_HEADING_RE = re.compile(
+    r"[ \t]*(?:To\s+the\s+reader|Au\s+lecteur|Al\s+lector|Al\s+lettore|Ao\s+leitor|An\s+den\s+Leser|Aan\s+de\s+lezer"
+    r"|Lukijalle|Notes?|Nota|Anmerkungen?|Hinweise?|Opmerking|Avvertenza|Advertencia|Avertissement)[ \t]*[.:]?[ \t]*\n?",
+    re.IGNORECASE)
+"""A one-line heading a producer's note may carry instead of "Transcriber's Note": taken only with the note."""
+
+
+def _unheaded_notes(text: str, lines: _Lines, top: list[tuple[int, int]], bottom: list[tuple[int, int]], end: int,
+                    found: list[_Span]) -> list[_Span]:
+    """Notes by the etext's maker that name no transcriber: told by what they say.
+
+    Near the top: the etext speaking of itself ("Cette version numérisée reproduit..."), markup no
+    printed book has ("italics are denoted _like this_"), and, before the title, notes on conventions
+    ("Greek has been transliterated") or two kinds of change ("obvious typos corrected ... spelling
+    retained"). Near the end, only the first two. A one-line heading ("Au lecteur") goes with the note,
+    and the note runs on over the paragraphs that keep speaking of transcription.
+    """
+    spans: list[_Span] = []
+    before_title = True
+    for zone, at_top in ((top, True), (bottom, False)):
+        index = 0
+        while index < len(zone):
+            p_start, p_end = zone[index]
+            paragraph = text[p_start:p_end]
+            if _inside(found, p_start) or _inside(spans, p_start):
+                index += 1
+                continue
+            if CREDIT_START_RE.match(paragraph.lstrip()):
+                index += 1  # credits, for the credit rules
+                continue
+            strong = DIGITAL_EDITION_RE.search(paragraph) or MARKUP_RE.search(paragraph)
+            early = at_top and before_title and (CONVENTION_RE.search(paragraph) or len(
+                {m.group(0).lower() for m in TRANSCRIPTION_RE.finditer(paragraph)} - PRODUCER_WORDS) >= 2)
+            if at_top and _is_display(paragraph):
+                before_title = False
+            if not (strong or early) or len(paragraph) > 1500:
+                index += 1
+                continue
+            note_start = p_start
+            if index and NOTE_HEADING_RE.fullmatch(text, zone[index - 1][0], zone[index - 1][1]):
+                note_start = zone[index - 1][0]
+            note_end = p_end
+            while index + 1 < len(zone):
+                following = text[zone[index + 1][0]:zone[index + 1][1]]
+                if len(following) > 800 or _is_display(following) or not (
+                        TRANSCRIPTION_RE.search(following) or CONVENTION_RE.search(following)
+                        or MARKUP_RE.search(following) or DIGITAL_EDITION_RE.search(following)):
+                    break
+                index += 1
+                note_end = zone[index][1]
+            spans.append(_block(text, lines, note_start, note_end, end, "transcriber-note",
+                                "unheaded: " + _first_words(text[note_start:note_end], 50)))
+            index += 1
+    return spans
+
+
+PRODUCER_WORDS = {"e-text", "etext", "project gutenberg", "html", "transcri"}
+"""Words that make a paragraph the producer's credits, not a note on changes: left to the credit rules."""
+
+
+def _is_display(paragraph: str) -> bool:
+    """Set like a title page: capitals, or every line indented deep, or one short line without a full stop."""
+    rows = [row for row in paragraph.strip("\n").splitlines() if row.strip()]
+    return bool(rows) and (_looks_like_title(paragraph) or all(row[:8] == "        " for row in rows) or (
+        len(rows) == 1 and len(rows[0].strip()) < 50 and not rows[0].rstrip().endswith((".", ":", ";"))))
 
 
 def _fills_gap(text: str, paragraphs: list[tuple[int, int]], index: int) -> bool:

@@ -471,3 +471,32 @@ def test_a_producers_paragraph_does_not_take_a_title_page_set_between_credits():
     result = clean(era_2010(body=body, credits="").encode())
     assert "THE LANTERN OF KEPLER STATION" in result.text and "By Miriam Oduya" in result.text
     assert "Orbit House edition" not in result.text
+
+
+# -- notes that name no transcriber ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("note", [
+    "  Au lecteur\n\n  Cette version numérisée reproduit, dans son intégralité,\n  la version originale.\n\n"
+    "  L'orthographe a été conservée. Seuls quelques mots ont été modifiés.\n",
+    "  * Se ha modernizado la ortografía original.\n  * Los errores obvios de imprenta han sido corregidos sin avisar.\n"
+    "  * Se ha añadido un Índice del que carece el original impreso.\n",
+    "The listed errata have been corrected, as have obvious typos. The spelling of\n"
+    "the original has been retained.\n\nNormal text within italic passages is denoted ~like this~.\n",
+    "Superscripted characters are preceded by the ^caret, as in 1^{st}.\n\n"
+    "[#] footnotes moved to the end of each chapter but NOT renumbered.\n",
+    "[This text is intended for users whose text readers cannot use the\n\"real\" (Unicode/UTF-8) version.\n\n"
+    "Major changes include:\n  accents on French words are missing\n  the degree sign is written as \"deg\"]\n",
+])
+def test_a_producers_note_before_the_title_goes_without_a_heading(note):
+    result = clean(era_2010(body=note + "\n\n" + BODY).encode())
+    assert result.text == BODY
+
+
+def test_an_authors_preface_on_editions_and_an_italic_byline_stay():
+    preface = ("PREFACE\n\nIn this edition the spelling of the original has been retained, and the misprints\n"
+               "of the first printing were corrected by the author himself.\n\n"
+               "13. _A Tale of a Tub_, written by _Myself_ Esq; Price 6 _d._\n\n"
+               "For these reasons the Council commissioned Mr. Rooke to transcribe the notes; this\n"
+               "transcription forms the contents of this book.\n\n")
+    body = BODY.replace("CHAPTER I\n", preface + "CHAPTER I\n")
+    assert clean(era_2010(body=body).encode()).text == body
