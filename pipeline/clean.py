@@ -609,6 +609,7 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
     bottom = _paragraphs(text, bottom_from, end)[-40:]
 
     note_hits = lines.hits(NOTE_NEEDLES, start, end)
+    spans.extend(_producer_asides(text, lines, start, end))
     for hit in note_hits:
         if _inside(spans, hit):
             continue
@@ -847,6 +848,51 @@ def _fills_gap(text: str, paragraphs: list[tuple[int, int]], index: int) -> bool
         # a heading of the preamble's sections, set just under a rule, and the heading's first lines
         return any(not text[a:b].strip(SEPARATOR_CHARS + "\n|") for a, b in paragraphs[max(0, index - 2):index])
     return True
+
+
+BRACKET_CREDIT_RE = re.compile(
+    r"\[(?![ \t]*(?:Illustration|Footnote|Frontispiece|Decoration|Sidenote))[^\]\[]{0,120}?"
+    r"\b(?:scanned|proof-?read|typed\s+in|keyed\s+in|submitted|OCR['’]?e?d|e-?texted)\b[^\]\[]{0,80}?"
+    r"(?:\bby\b|\bon\s+\d|@)", re.IGNORECASE)
+"""A volunteer's credit in brackets: "[Chapters 1-6: mostly scanned by ..., submitted on 9/24/93.]"."""
+BRACE_NOTE_RE = re.compile(
+    r"missing|omitted|illegible|edition|edición|édition|Ausgabe|edizione|transcri|e-?text|commentary|\bsic\b|original"
+    r"|printed|typo|scann|page\s+\d|omnibus|corrected|\bnote\b", re.IGNORECASE)
+"""Words of a producer's comment in braces ("{several sentences are missing here in the omnibus edition}");
+an author's or editor's braces ({1}, {Yemen (Aden)}, interpolations) have none of them."""
+PART_MARKER_RE = re.compile(r"^[ \t]*[^\n:]{1,80}:[ \t]*Pt\.?[ \t]*\d+[ \t]*$", re.IGNORECASE | re.MULTILINE)
+"""A producer's part marker on a line of its own: "Moby Dick:Pt2"."""
+ASIDE_NEEDLES = ("scanned", "proofread", "proof-read", "typed in", "keyed in", "submitted", "ocr")
+BRACE_REACH = 800
+
+
+def _producer_asides(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
+    """What a producer put inside the text: credits in brackets, comments in braces, part markers."""
+    spans: list[_Span] = []
+    for hit in lines.hits(ASIDE_NEEDLES, start, end):
+        if _inside(spans, hit):
+            continue
+        bracket = text.rfind("[", max(start, hit - 160), hit + 1)
+        match = BRACKET_CREDIT_RE.match(text, bracket) if bracket != -1 else None
+        if match and match.end() > hit:
+            spans.append(_bracket_span(text, lines, bracket, end, "credits"))
+    for hit in lines.hits(("{",), start, end):
+        close = text.find("}", hit, min(end, hit + BRACE_REACH))
+        content = text[hit + 1:close] if close != -1 else ""
+        if len(content.split()) < 3 or "{" in content or not BRACE_NOTE_RE.search(content):
+            continue
+        line_start, line_end = lines.start_of(hit), lines.end_of(close)
+        if text[line_start:hit].strip() or text[close + 1:line_end].strip():
+            spans.append(_Span(hit - 1 if hit > 0 and text[hit - 1] == " " else hit, close + 1, "producer-comment",
+                               _first_words(content, 50)))
+        else:
+            spans.append(_block(text, lines, line_start, line_end, end, "producer-comment", _first_words(content, 50)))
+    for hit in lines.hits((":pt",), start, end):
+        match = PART_MARKER_RE.match(text, lines.start_of(hit))
+        if match and match.end() > hit:
+            spans.append(_block(text, lines, match.start(), lines.end_of(hit), end, "part-marker",
+                                match.group(0).strip()))
+    return spans
 
 
 def _include_notes_heading(text: str, lines: _Lines, p_start: int, floor: int) -> int:

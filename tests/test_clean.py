@@ -500,3 +500,33 @@ def test_an_authors_preface_on_editions_and_an_italic_byline_stay():
                "transcription forms the contents of this book.\n\n")
     body = BODY.replace("CHAPTER I\n", preface + "CHAPTER I\n")
     assert clean(era_2010(body=body).encode()).text == body
+
+
+# -- what a producer put inside the text ---------------------------------------------------------------------
+
+def test_scanning_credits_in_brackets_go_and_an_illustration_about_submission_stays():
+    credit = ("[Chapters 1-6: mostly scanned by Ines Varga, iv@example.edu,\n"
+              "submitted on 9/24/93.]\n\n")
+    caption = "[Illustration: SAMPLES BEING SUBMITTED TO THE TASTERS]\n\n"
+    body = BODY.replace("CHAPTER I\n", credit + caption + "CHAPTER I\n")
+    result = clean(era_1990s(body).encode())
+    assert "scanned by" not in result.text and "SUBMITTED TO THE TASTERS" in result.text
+    assert "credits" in [c.rule for c in result.cuts]
+
+
+def test_producer_comments_in_braces_go_and_the_authors_braces_stay():
+    body = BODY.replace(
+        "who did not believe it either.",
+        "who did not believe it either. {several sentences are missing here in the omnibus edition}\n"
+        "The {bracketed words of the author} stay, and so does {1}.")
+    result = clean(era_2010(body=body).encode())
+    assert "omnibus" not in result.text
+    assert "who did not believe it either.\nThe {bracketed words of the author} stay, and so does {1}." in result.text
+    assert "producer-comment" in [c.rule for c in result.cuts]
+
+
+def test_part_markers_of_the_producer_go():
+    body = BODY.replace("CHAPTER II\n", "                 The Lantern of Kepler Station:Pt2\n\n\nCHAPTER II\n")
+    result = clean(era_2010(body=body).encode())
+    assert result.text == BODY
+    assert ":Pt2" not in result.text and "part-marker" in [c.rule for c in result.cuts]
