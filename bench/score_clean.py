@@ -64,6 +64,8 @@ class Score:
     recall_kept: int = 0
     recall_total: int = 0
     leaked: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    """Body lines none of whose word 3-grams survive (for --leaks; recall is what is scored)."""
 
     @property
     def recall(self) -> float:
@@ -117,6 +119,11 @@ def score(item: Labelled, output: str) -> Score:
         foreign = set(grams(words(line), 3)) - body3
         if foreign & out3:
             result.leaked.append(line.strip())
+    if result.recall_kept < result.recall_total:
+        for line in item.body.split("\n"):
+            own = set(grams(words(line), 3))
+            if own and not own & out3:
+                result.lost.append(line.strip())
     return result
 
 
@@ -182,7 +189,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--standin", type=Path, default=REPO.parent / "shared" / "gutenberg")
     parser.add_argument("--per-file", action="store_true", help="print one line per file and stripper")
-    parser.add_argument("--leaks", action="store_true", help="print the leaked lines of pipeline.clean")
+    parser.add_argument("--leaks", action="store_true", help="print the leaked lines of pipeline.clean, and body lines it lost")
     parser.add_argument("--only", help="score only label files whose name contains this")
     parser.add_argument("--repeat", type=int, default=1, help="timing runs per stripper (best is kept)")
     args = parser.parse_args()
@@ -214,6 +221,8 @@ def main() -> None:
             for item, s in zip(items, scores):
                 for line in s.leaked:
                     print(f"  leak  {item.name:40} {line[:90]}")
+                for line in s.lost:
+                    print(f"  LOST  {item.name:40} {line[:90]}")
     if args.per_file or args.leaks:
         print()
     header = f"{'stripper':34} {'clean files':>12} {'recall':>8} {'leaked lines':>13} {'MB/s/core':>10} {'vs decode':>10}"
