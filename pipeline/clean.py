@@ -586,8 +586,11 @@ def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(s + len(text[s:e]) - len(text[s:e].lstrip("\n")), e) for s, e in out]
 
 
-NOTE_NEEDLES = ("transcri", "transkri", "trascri", "redactor", "produc", "gutenberg", "tn:", "nagsalin", "liste des",
-                "bearbeiter", "editor", "bewerker")
+NOTE_NEEDLES = ("transcri", "transkri", "trascri", "redactor", "produc", "gutenberg", "tn:")
+ZONE_NOTE_NEEDLES = ("nagsalin", "liste des", "bearbeiter", "editor", "bewerker", "errat", "error", "correction",
+                     "change", "typo", "inconsisten")
+"""Headings of notes that open or close a book ("Paalala ng nagsalin", "Errata noted by transcriber"): only
+the two zones are searched for them, so each costs nothing on the rest of the text."""
 PRODUCER_NEEDLES = (
     "proofread", "pgdp", "gutenberg", "manuzio", "liberliber", "liber liber", "etext", "e-text", "ebook", "e-book", "page images",
     "page scans", "image files", "internet archive", "hathitrust", "google books", "scans", "unicode", "ascii",
@@ -609,7 +612,12 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
     bottom = _paragraphs(text, bottom_from, end)[-40:]
 
     note_hits = lines.hits(NOTE_NEEDLES, start, end)
-    spans.extend(_producer_asides(text, lines, start, end))
+    if lines.lower is not None:
+        note_hits = sorted(set(note_hits).union(lines.local_hits(ZONE_NOTE_NEEDLES, start, top_end),
+                                                lines.local_hits(ZONE_NOTE_NEEDLES, bottom_from, end)))
+    else:
+        note_hits = sorted(set(note_hits).union(lines.hits(ZONE_NOTE_NEEDLES, start, end)))
+    spans.extend(_producer_asides(text, lines, start, end, top_end, bottom_from))
     for hit in note_hits:
         if _inside(spans, hit):
             continue
@@ -640,13 +648,12 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
             spans.append(_block(text, lines, line_start, lines.end_of(close.start()), end, "transcriber-note",
                                 "+---+ box"))
 
-    run_end = lines.forward(start, TOP_RUN_LINES, end)
-    zone_hits = sorted((lines.local_hits(PRODUCER_NEEDLES, start, run_end) or [])
+    zone_hits = sorted((lines.local_hits(PRODUCER_NEEDLES, start, top_end) or [])
                        + (lines.local_hits(PRODUCER_NEEDLES, bottom_from, end) or []))
     if lines.lower is None:
         zone_hits = None
     spans.extend(_unheaded_notes(text, lines, top, bottom, end, spans))
-    spans.extend(_producer_preamble(text, lines, start, end, top_end, run_end, zone_hits, spans))
+    spans.extend(_producer_preamble(text, lines, start, end, top_end, zone_hits, spans))
     for p_start, p_end in bottom:
         if _inside(spans, p_start):
             continue
@@ -724,7 +731,7 @@ def _producer_paragraph(text: str, p_start: int, p_end: int, zone_hits: list[int
     return "credit" if credit else "producer" if producer else None
 
 
-def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: int, run_end: int,
+def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: int,
                        zone_hits: list[int] | None, found: list[_Span]) -> list[_Span]:
     """Credits and the producer's preamble at the top of the body, as a run.
 
@@ -733,14 +740,27 @@ def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: 
     run may go past the top zone while it lasts (the Liber Liber and 1990s newsletter preambles).
     """
     spans: list[_Span] = []
-    paragraphs = _paragraphs(text, start, run_end)[:TOP_RUN_PARAGRAPHS]
+    paragraphs = _paragraphs(text, start, top_end)
     last_cut = None
+    beyond_zone = False
     rules = [not text[a:b].strip(SEPARATOR_CHARS + "\n|") for a, b in paragraphs]
-    for index, (p_start, p_end) in enumerate(paragraphs):
+    index = -1
+    while index + 1 < min(len(paragraphs), TOP_RUN_PARAGRAPHS):
+        index += 1
+        p_start, p_end = paragraphs[index]
         # Rules between sections of a preamble do not count as paragraphs of the gap.
         running = last_cut is not None and index - last_cut - 1 - sum(rules[last_cut + 1:index]) <= RUN_GAP
         if (index >= TOP_ZONE_PARAGRAPHS or p_start >= top_end) and not running:
             break
+        if running and index == len(paragraphs) - 1 and not beyond_zone:
+            # the run outlasts the top zone (rare): only now is the rest of its reach read and searched
+            run_end = lines.forward(top_end, TOP_RUN_LINES, end)
+            paragraphs = paragraphs[:-1] + _paragraphs(text, p_start, run_end)
+            rules = [not text[a:b].strip(SEPARATOR_CHARS + "\n|") for a, b in paragraphs]
+            if zone_hits is not None:
+                zone_hits = sorted(zone_hits + (lines.local_hits(PRODUCER_NEEDLES, top_end, run_end) or []))
+            beyond_zone = True
+            p_start, p_end = paragraphs[index]
         if _inside(found, p_start):  # a note found by the other rules: a paragraph of the run, already cut
             verdict = "note"
         else:
@@ -787,23 +807,33 @@ def _unheaded_notes(text: str, lines: _Lines, top: list[tuple[int, int]], bottom
     """
     spans: list[_Span] = []
     before_title = True
+    strong_hits = None
+    if lines.lower is not None and top:
+        strong_hits = sorted(lines.local_hits(STRONG_NOTE_NEEDLES, top[0][0], top[-1][1])
+                             + (lines.local_hits(STRONG_NOTE_NEEDLES, bottom[0][0], bottom[-1][1]) if bottom else []))
     for zone, at_top in ((top, True), (bottom, False)):
         index = 0
         while index < len(zone):
             p_start, p_end = zone[index]
             paragraph = text[p_start:p_end]
+            if len(paragraph) > 1500:
+                before_title = before_title and not at_top
+                index += 1
+                continue
             if _inside(found, p_start) or _inside(spans, p_start):
                 index += 1
                 continue
             if CREDIT_START_RE.match(paragraph.lstrip()):
                 index += 1  # credits, for the credit rules
                 continue
-            strong = DIGITAL_EDITION_RE.search(paragraph) or MARKUP_RE.search(paragraph)
-            early = at_top and before_title and (CONVENTION_RE.search(paragraph) or len(
-                {m.group(0).lower() for m in TRANSCRIPTION_RE.finditer(paragraph)} - PRODUCER_WORDS) >= 2)
+            strong = _any_between(strong_hits, p_start, p_end) and (
+                DIGITAL_EDITION_RE.search(paragraph) or MARKUP_RE.search(paragraph))
+            early = at_top and before_title and any(needle in paragraph.lower() for needle in EARLY_NOTE_NEEDLES) and (
+                CONVENTION_RE.search(paragraph) or len(
+                    {m.group(0).lower() for m in TRANSCRIPTION_RE.finditer(paragraph)} - PRODUCER_WORDS) >= 2)
             if at_top and _is_display(paragraph):
                 before_title = False
-            if not (strong or early) or len(paragraph) > 1500:
+            if not (strong or early):
                 index += 1
                 continue
             note_start = p_start
@@ -824,12 +854,30 @@ def _unheaded_notes(text: str, lines: _Lines, top: list[tuple[int, int]], bottom
     return spans
 
 
+STRONG_NOTE_NEEDLES = (
+    "e-text", "etext", "e-book", "ebook", "electronic", "digital", "text version", "numéri", "électronique",
+    "electrónica", "elettronica", "elektronisch", "digitale", "eletrônica", "impreso", "printed", "reader", "unicode",
+    "utf", "latin-1", "underscore", "caret", "tilde", "equals sign", "curly", "subrayad", "sottolineat", "unterstrich",
+    "denoted", "indicated", "represented", "shown", "enclosed", "preceded", "rendered", "indiqu", "placé", "muestra",
+    "indica", "dargestellt", "wiedergegeben", "weergegeven")
+"""A paragraph holding none of these cannot match DIGITAL_EDITION_RE or MARKUP_RE: they are not run on it."""
+EARLY_NOTE_NEEDLES = (
+    "superscript", "subscript", "italic", "bold", "gras", "cursiv", "corsivo", "kursiv", "gesperrt", "small cap",
+    "versalita", "greek", "hebrew", "ligature", "diacritic", "accent", "macron", "fraction", "bond", "footnote",
+    "sidenote", "page number", "exposant", "hochgestellt", "typo", "misprint", "printer", "changed", "druckfehler",
+    "hyphenat", "inconsisten", "standardi", "normali", "silently", "without note", "corrected", "retained",
+    "preserved", "fixed", "original", "errat", "coquille", "corrig", "été", "sido", "se ha", "imprenta", "avisar",
+    "stat", "errori", "refus", "foram", "erros", "stillschweigend", "wurde", "rechtschreibung", "zijn", "werden",
+    "drukfouten", "korjattu", "oikaistu")
+"""The same for CONVENTION_RE and TRANSCRIPTION_RE's words of change."""
 PRODUCER_WORDS = {"e-text", "etext", "project gutenberg", "html", "transcri"}
 """Words that make a paragraph the producer's credits, not a note on changes: left to the credit rules."""
 
 
 def _is_display(paragraph: str) -> bool:
     """Set like a title page: capitals, or every line indented deep, or one short line without a full stop."""
+    if len(paragraph) > 600:
+        return False
     rows = [row for row in paragraph.strip("\n").splitlines() if row.strip()]
     return bool(rows) and (_looks_like_title(paragraph) or all(row[:8] == "        " for row in rows) or (
         len(rows) == 1 and len(rows[0].strip()) < 50 and not rows[0].rstrip().endswith((".", ":", ";"))))
@@ -862,21 +910,28 @@ BRACE_NOTE_RE = re.compile(
 an author's or editor's braces ({1}, {Yemen (Aden)}, interpolations) have none of them."""
 PART_MARKER_RE = re.compile(r"^[ \t]*[^\n:]{1,80}:[ \t]*Pt\.?[ \t]*\d+[ \t]*$", re.IGNORECASE | re.MULTILINE)
 """A producer's part marker on a line of its own: "Moby Dick:Pt2"."""
-ASIDE_NEEDLES = ("scanned", "proofread", "proof-read", "typed in", "keyed in", "submitted", "ocr")
+ASIDE_NEEDLES = ("scanned", "proofread")
+ZONE_ASIDE_NEEDLES = ("proof-read", "typed in", "keyed in", "submitted", "ocr")
 BRACE_REACH = 800
+BRACE_RE = re.compile(r"\{")
 
 
-def _producer_asides(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
+def _producer_asides(text: str, lines: _Lines, start: int, end: int, top_end: int, bottom_from: int) -> list[_Span]:
     """What a producer put inside the text: credits in brackets, comments in braces, part markers."""
     spans: list[_Span] = []
-    for hit in lines.hits(ASIDE_NEEDLES, start, end):
+    hits = lines.hits(ASIDE_NEEDLES, start, end)
+    if lines.lower is not None:
+        hits = sorted(set(hits).union(lines.local_hits(ZONE_ASIDE_NEEDLES, start, top_end),
+                                      lines.local_hits(ZONE_ASIDE_NEEDLES, bottom_from, end)))
+    for hit in hits:
         if _inside(spans, hit):
             continue
         bracket = text.rfind("[", max(start, hit - 160), hit + 1)
         match = BRACKET_CREDIT_RE.match(text, bracket) if bracket != -1 else None
         if match and match.end() > hit:
             spans.append(_bracket_span(text, lines, bracket, end, "credits"))
-    for hit in lines.hits(("{",), start, end):
+    for brace in BRACE_RE.finditer(text, start, end):
+        hit = brace.start()
         close = text.find("}", hit, min(end, hit + BRACE_REACH))
         content = text[hit + 1:close] if close != -1 else ""
         if len(content.split()) < 3 or "{" in content or not BRACE_NOTE_RE.search(content):
@@ -987,9 +1042,12 @@ def _rest_is_notes(text: str, lines: _Lines, start: int, end: int, *, lists: boo
     return notes * 2 >= counted
 
 
+NON_LETTERS_RE = re.compile(r"[\W\d_]+")
+
+
 def _looks_like_title(paragraph: str) -> bool:
-    letters = [c for c in paragraph if c.isalpha()]
-    return bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.8
+    letters = NON_LETTERS_RE.sub("", paragraph)
+    return bool(letters) and sum(map(str.isupper, letters)) / len(letters) > 0.8
 
 
 def _bracket_span(text: str, lines: _Lines, open_at: int, limit: int, rule: str) -> _Span:
