@@ -4,7 +4,9 @@
 notes that must go, author text that must stay) plus line numbers, which both files carry for
 bench/score_clean.py: ``body`` is the first and last line of the author's text and ``notes`` the
 line ranges inside it that are not the author's, 1-based, counted on
-``pipeline.decode.decode(raw).text.split("\\n")`` (the numbering of ``pipeline clean --explain``).
+``pipeline.decode.decode(raw).text.split("\\n")`` (the numbering of ``pipeline clean --explain``);
+``cut_text`` is text inside a body line that is not the author's (a note in an illustration
+bracket, a "Project Gutenberg Etext of" prefix on a title line).
 Each label was written by reading the file's start and end; the files stay in ../shared. Skipped
 where that folder is absent.
 """
@@ -62,6 +64,8 @@ def test_the_line_numbers_agree_with_the_label_text(path, label):
         assert text in body, f"not in the labelled body: {text!r}"
     for text in label["absent"]:
         assert text in rest, f"not outside the labelled body: {text!r}"
+    for text in label.get("cut_text", []):
+        assert text in body, f"cut_text not in the labelled body: {text!r}"
 
 
 @pytest.mark.parametrize("label", POOL_LABELS, ids=[label["file"] for label in POOL_LABELS])
@@ -72,7 +76,7 @@ def test_the_body_is_kept_whole_and_nothing_else(label):
     assert lines, result.flags
     assert lines[0] == label["first_line"]
     assert lines[-1] == label["last_line"]
-    for note in label["absent"]:
+    for note in label["absent"] + label.get("cut_text", []):
         assert note not in result.text, f"left in: {note!r}"
     for text in label["present"]:
         assert text in result.text, f"cut: {text!r}"
