@@ -1,6 +1,7 @@
 """Score Gutenberg strippers against the hand-made labels: recall of the body, boilerplate leaked, speed.
 
-    python bench/score_clean.py [--standin ../shared/gutenberg] [--per-file] [--only NAME] [--repeat 1]
+    python bench/score_clean.py [--standin ../shared/gutenberg] [--per-file] [--leaks] [--only NAME]
+                                [--strippers pipeline.clean,...] [--repeat 1]
 
 Every labelled file is scored: tests/cleaning_labels.json (paths under the stand-in) and
 tests/pool_labels.json (file names under the stand-in's pool/). A label gives the body as lines
@@ -53,10 +54,22 @@ MAX_LOST = 0.001
 class Labelled:
     name: str
     raw: bytes
-    text: str
     body: str
     boilerplate: list[str]
     """Lines (and cut_text pieces) that are not the author's."""
+    body5: Counter = field(default_factory=Counter)
+    body3: set = field(default_factory=set)
+    foreign: list[tuple[str, set]] = field(default_factory=list)
+    """Each boilerplate line with its word 3-grams that never occur in the body (lines without any are left out)."""
+
+    def __post_init__(self):
+        body_words = words(self.body)
+        self.body5 = Counter(grams(body_words, 5))
+        self.body3 = set(grams(body_words, 3))
+        for line in self.boilerplate:
+            own = set(grams(words(line), 3)) - self.body3
+            if own:
+                self.foreign.append((line.strip(), own))
 
 
 @dataclass
@@ -107,22 +120,19 @@ def reference(label: dict, path: Path) -> Labelled:
     for piece in label.get("cut_text", []):
         body = body.replace(piece, " ")
     boilerplate = [line for n, line in enumerate(lines, 1) if n not in inside] + label.get("cut_text", [])
-    return Labelled(label["file"], raw, text, body, boilerplate)
+    return Labelled(label["file"], raw, body, boilerplate)
 
 
-def score(item: Labelled, output: str) -> Score:
-    body_words, out_words = words(item.body), words(output)
-    body5, out5 = Counter(grams(body_words, 5)), Counter(grams(out_words, 5))
-    result = Score(sum(min(count, out5[g]) for g, count in body5.items()), sum(body5.values()))
-    body3, out3 = set(grams(body_words, 3)), set(grams(out_words, 3))
-    for line in item.boilerplate:
-        foreign = set(grams(words(line), 3)) - body3
-        if foreign & out3:
-            result.leaked.append(line.strip())
-    if result.recall_kept < result.recall_total:
+def score(item: Labelled, output: str, *, explain: bool = False) -> Score:
+    out_words = words(output)
+    out5 = Counter(grams(out_words, 5))
+    result = Score(sum(min(count, out5[g]) for g, count in item.body5.items()), sum(item.body5.values()))
+    out3 = set(grams(out_words, 3))
+    result.leaked = [line for line, own in item.foreign if not own.isdisjoint(out3)]
+    if explain and result.recall_kept < result.recall_total:
         for line in item.body.split("\n"):
             own = set(grams(words(line), 3))
-            if own and not own & out3:
+            if own and own.isdisjoint(out3):
                 result.lost.append(line.strip())
     return result
 
@@ -175,14 +185,15 @@ def _ebookmaker_stripper() -> Callable[[str], tuple[str, str, str]]:
     return module.strip_headers_from_txt
 
 
-def best_of(repeat: int, fn: Callable[[bytes], object], raws: list[bytes]) -> float:
-    best = float("inf")
-    for _ in range(repeat):
+def run_timed(repeat: int, fn: Callable[[bytes], object], raws: list[bytes]) -> tuple[list, float]:
+    """The outputs of the first run, and the best time of ``repeat`` runs over all texts."""
+    outputs, best = [], float("inf")
+    for attempt in range(repeat):
         start = time.perf_counter()
-        for raw in raws:
-            fn(raw)
+        results = [fn(raw) for raw in raws]
         best = min(best, time.perf_counter() - start)
-    return best
+        outputs = outputs or results
+    return outputs, best
 
 
 def main() -> None:
@@ -192,6 +203,7 @@ def main() -> None:
     parser.add_argument("--leaks", action="store_true", help="print the leaked lines of pipeline.clean, and body lines it lost")
     parser.add_argument("--only", help="score only label files whose name contains this")
     parser.add_argument("--repeat", type=int, default=1, help="timing runs per stripper (best is kept)")
+    parser.add_argument("--strippers", help="comma-separated names to run (default: every one installed)")
     args = parser.parse_args()
     if not args.standin.is_dir():
         sys.exit(f"error: {args.standin} is not a folder; pass --standin DIR (the stand-in with pool/)")
@@ -206,18 +218,26 @@ def main() -> None:
     raws = [item.raw for item in items]
     megabytes = sum(map(len, raws)) / 1e6
     found, missing = strippers()
+    if args.strippers:
+        wanted = args.strippers.split(",")
+        unknown = [name for name in wanted if name not in found and name not in missing]
+        if unknown:
+            sys.exit(f"error: unknown stripper {unknown[0]!r}; choose from {', '.join([*found, *missing])}")
+        found = {name: strip for name, strip in found.items() if name in wanted}
+        missing = {name: reason for name, reason in missing.items() if name in wanted}
     print(f"{len(items)} labelled files, {megabytes:.1f} MB\n")
-    decode_s = best_of(args.repeat, decode, raws)
+    _, decode_s = run_timed(args.repeat, decode, raws)
     rows = []
     for name, strip in found.items():
-        scores = [score(item, strip(item.raw)) for item in items]
-        seconds = best_of(args.repeat, strip, raws)
+        outputs, seconds = run_timed(args.repeat, strip, raws)
+        explain = args.leaks and name == "pipeline.clean"
+        scores = [score(item, output, explain=explain) for item, output in zip(items, outputs)]
         rows.append((name, scores, seconds))
         if args.per_file:
             for item, s in zip(items, scores):
                 mark = "clean" if s.clean else "DIRTY"
                 print(f"  {name:34} {item.name:40} {mark:5} recall {s.recall:.4f}  leaked {len(s.leaked):4}")
-        if args.leaks and name == "pipeline.clean":
+        if explain:
             for item, s in zip(items, scores):
                 for line in s.leaked:
                     print(f"  leak  {item.name:40} {line[:90]}")
