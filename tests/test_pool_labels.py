@@ -64,6 +64,7 @@ def test_the_line_numbers_agree_with_the_label_text(path, label):
         assert text in body, f"not in the labelled body: {text!r}"
     for text in label["absent"]:
         assert text in rest, f"not outside the labelled body: {text!r}"
+        assert text not in body, f"also in the labelled body, so it could never be absent: {text!r}"
     for text in label.get("cut_text", []):
         assert text in body, f"cut_text not in the labelled body: {text!r}"
 
