@@ -105,8 +105,8 @@ NOTE_WORDS = (
     rf"|E-text\s+Production|Editor{_APOS}?s?\s+(?:of\s+the\s+)?(?:e-?text|e-?book|electronic\s+edition))"
     r"\s*(?:Notes?|Amendments?|Corrections?|and\s+Errata|&\s+Errata)"
     rf"|Transcriber{_APOS}?s?{_APOS}?\s*:|Redactor\s*:"
-    r"|(?:Errata|Errors?|Corrections?|Changes|Typos|Inconsistencies)\b[^\n]{0,40}?\b(?:noted|made|corrected|found)"
-    r"\s+by\s+(?:the\s+)?(?:transcriber|e-?text\s+editor|producer)"
+    r"|(?:[\w-]+\s+){0,2}(?:Errata|Errors?|Corrections?|Changes|Typos|Inconsistencies)\b[^\n]{0,40}?"
+    r"\b(?:noted|made|corrected|found|fixed)\s+by\s+(?:the\s+)?(?:e-?text\s+|etext\s+)?(?:transcriber|editor|producer)"
     r"|Notes?\s+du\s+transcripteur|Notes?\s+de\s+transcription|Notes?\s+de\s+l['’]?\s*éditeur\s+électronique"
     r"|Liste\s+des\s+(?:modifications|corrections)\s*:"
     r"|Anmerkungen?\s+zur\s+Transkription|Anmerkungen?\s+des\s+Transkribenten|Hinweise\s+zur\s+Transkription"
@@ -131,7 +131,8 @@ NOTE_VOCABULARY_RE = re.compile(
     r"transcri|typo|misprint|spelling|hyphenat|punctuation|correct|changed?\s+(?:to|from)|errat|erreur|Druckfehler"
     r"|original|inconsisten|retained|standardi[sz]|normali[sz]|silently|illustrations?\s+(?:have|has|were|was)"
     r"|page\s+\d|\bp\.\s*\d|\.png\b|e-?text|e-?book|Project\s+Gutenberg|HTML|copyright|footnotes?\s+(?:have|were)"
-    r"|moved|missing|printer|errors?\b|fixed|restored|replaced|coquille|corrig|unchanged|\btext\s+has\b",
+    r"|moved|missing|printer|errors?\b|fixed|restored|replaced|coquille|corrig|unchanged|\btext\s+(?:has|reads)\b"
+    r"|as\s+printed|remplacé|geändert|wie\s+im\s+Original",
     re.IGNORECASE)
 TRANSCRIPTION_RE = re.compile(
     r"transcri|typo|misprint|printer['’]?s?\s+errors?|\bchanged\s+(?:to|from)\b|Druckfehler|hyphenat|inconsisten"
@@ -145,7 +146,8 @@ TRANSCRIPTION_RE = re.compile(
     r"|errores\s+(?:obvios\s+)?de\s+imprenta|sin\s+avisar|\b(?:è|sono)\s+stat[aie]\s+(?:corrett|mantenut|conservat|uniformat)"
     r"|errori\s+(?:di\s+stampa|tipografici)|refus[io]\b|foram\s+(?:corrigid|mantid|atualizad)|erros\s+tipogr"
     r"|stillschweigend|wurden?\s+(?:korrigiert|berichtigt|beibehalten|vereinheitlicht)|Rechtschreibung\s+(?:wurde|des\s+Originals)"
-    r"|(?:zijn|is|werden)\s+(?:gecorrigeerd|verbeterd|behouden|gehandhaafd)|drukfouten|korjattu|oikaistu",
+    r"|(?:zijn|is|werden)\s+(?:gecorrigeerd|verbeterd|behouden|gehandhaafd)|drukfouten|korjattu|oikaistu"
+    r"|geänderte[n]?\s+(?:Text)?zeilen|wie\s+im\s+Original|wie\s+gedruckt|remplacé\s+par|\btext\s+reads\b|as\s+printed",
     re.IGNORECASE)
 """Words of transcription itself, narrower than NOTE_VOCABULARY_RE: what may extend a note over author text."""
 CONVENTION_RE = re.compile(
@@ -171,7 +173,8 @@ DIGITAL_EDITION_RE = re.compile(
     r"|text\s+version|plain[- ]text\s+version)|version\s+(?:numérisée|électronique|numérique)"
     r"|versión\s+(?:digital|electrónica)|edición\s+(?:digital|electrónica)|versione\s+(?:elettronica|digitale)"
     r"|edizione\s+elettronica|elektronische[nr]?\s+(?:Ausgabe|Fassung|Version|Text)|digitale\s+(?:versie|uitgave|editie)"
-    r"|versão\s+(?:digital|eletrônica|electrónica)|original\s+impreso|printed\s+original|(?:the|in\s+the)\s+printed\s+(?:book|text|edition)"
+    r"|versão\s+(?:digital|eletrônica|electrónica)|livre\s+électronique|libro\s+(?:electrónico|elettronico)"
+    r"|elektronische[ns]?\s+Buch|original\s+impreso|printed\s+original|(?:the|in\s+the)\s+printed\s+(?:book|text|edition)"
     r"|text\s+readers?\b|\bUnicode\b|\bUTF-?8\b|\bLatin-1\b",
     re.IGNORECASE)
 """The etext speaking of itself or of the printed book as another thing: no author wrote this."""
@@ -599,6 +602,7 @@ PRODUCER_NEEDLES = (
 """A paragraph holding none of these cannot match the producer rules: they are not run on it."""
 RESEARCH_NEEDLES = ("renew", "rule 6")
 BOX_NEEDLES = ("+---",)
+BOX_MAX_LINES = 120
 
 
 def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
@@ -643,7 +647,8 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
         if not match or _inside(spans, hit) or any(s.start <= line_start < s.end for s in spans):
             continue
         closing = re.compile(rf"^{re.escape(match.group(0))}$", re.MULTILINE)
-        close = closing.search(text, match.end(), end)
+        # A transcriber's box is a note, not a chapter: a table's border lines far apart are not one box.
+        close = closing.search(text, match.end(), lines.forward(match.end(), BOX_MAX_LINES, end))
         if close and BOX_NOTE_RE.search(text, match.end(), close.start()):
             spans.append(_block(text, lines, line_start, lines.end_of(close.start()), end, "transcriber-note",
                                 "+---+ box"))
@@ -692,6 +697,8 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
         if following and not _inside(spans, match.start()) and vocabulary.search(
                 text, following[0][0], following[0][1]) and _rest_is_notes(text, lines, following[0][0], end):
             spans.append(_block(text, lines, match.start(), end, end, "transcriber-note", "notes at the end"))
+
+    spans.extend(_closing_lists(text, lines, bottom_from, end, spans))
 
     for match in CORRECTIONS_INTRO_RE.finditer(text, bottom_from, end):
         if _inside(spans, match.start()):
@@ -840,6 +847,10 @@ def _unheaded_notes(text: str, lines: _Lines, top: list[tuple[int, int]], bottom
             if index and NOTE_HEADING_RE.fullmatch(text, zone[index - 1][0], zone[index - 1][1]):
                 note_start = zone[index - 1][0]
             note_end = p_end
+            if not at_top and _rest_is_notes(text, lines, p_end, end, lists=True):
+                spans.append(_block(text, lines, note_start, end, end, "transcriber-note",
+                                    "unheaded, to the end: " + _first_words(paragraph, 40)))
+                break
             while index + 1 < len(zone):
                 following = text[zone[index + 1][0]:zone[index + 1][1]]
                 if len(following) > 800 or _is_display(following) or not (
@@ -856,7 +867,7 @@ def _unheaded_notes(text: str, lines: _Lines, top: list[tuple[int, int]], bottom
 
 STRONG_NOTE_NEEDLES = (
     "e-text", "etext", "e-book", "ebook", "electronic", "digital", "text version", "numéri", "électronique",
-    "electrónica", "elettronica", "elektronisch", "digitale", "eletrônica", "impreso", "printed", "reader", "unicode",
+    "electrónica", "electrónico", "elettronica", "elettronico", "elektronisch", "digitale", "eletrônica", "impreso", "printed", "reader", "unicode",
     "utf", "latin-1", "underscore", "caret", "tilde", "equals sign", "curly", "subrayad", "sottolineat", "unterstrich",
     "denoted", "indicated", "represented", "shown", "enclosed", "preceded", "rendered", "indiqu", "placé", "muestra",
     "indica", "dargestellt", "wiedergegeben", "weergegeven")
@@ -950,6 +961,47 @@ def _producer_asides(text: str, lines: _Lines, start: int, end: int, top_end: in
     return spans
 
 
+ERRATA_HEADING_RE = re.compile(
+    r"^[ \t]*(?:Errata|Erratum|Corrigenda|Fe\s+de\s+erratas|Errata\s+corrige|Druckfehler(?:verzeichnis)?"
+    r"|Verbesserungen|Korrekturen|Corrections|Liste\s+des\s+corrections)[ \t]*[.:]?[ \t]*$", re.IGNORECASE | re.MULTILINE)
+TRANSCRIBER_RE = re.compile(r"transcri|\be-?texts?\b|\betexts?\b|\bscann", re.IGNORECASE)
+ERRATA_NEEDLES = ("errat", "corrigenda", "druckfehler", "verbesserungen", "korrekturen", "corrections")
+
+
+def _closing_lists(text: str, lines: _Lines, bottom_from: int, end: int, found: list[_Span]) -> list[_Span]:
+    """Lists a transcriber closes the book with, told by their rows.
+
+    An "Errata" heading is the printer's as often as the transcriber's: the list goes only when its
+    rows are the transcriber's ("reading  [original]", "old=> new {pg 12}", "_text has comma_") or it
+    speaks of transcription. A bracket that opens a paragraph near the end, speaks of transcription
+    and closes only at the end of the body is one note, however long.
+    """
+    spans: list[_Span] = []
+    hits = lines.local_hits(ERRATA_NEEDLES, bottom_from, end)
+    for hit in hits if hits is not None else [m.start() for m in ERRATA_HEADING_RE.finditer(text, bottom_from, end)]:
+        line_start = lines.start_of(hit)
+        match = ERRATA_HEADING_RE.match(text, line_start)
+        if not match or _inside(found, line_start) or _inside(spans, line_start):
+            continue
+        rest_start = lines.end_of(line_start)
+        rest = text[rest_start:end]
+        if len(rest) < 20_000 and _rest_is_notes(text, lines, rest_start, end, lists=True) and (
+                TRANSCRIBER_RE.search(rest) or sum(bool(CORRECTION_ROW_RE.search(row)) for row in rest.splitlines()) * 4
+                >= sum(1 for row in rest.splitlines() if row.strip())):
+            spans.append(_block(text, lines, line_start, end, end, "transcriber-note", "errata list of the etext"))
+            break
+    for p_start, p_end in _paragraphs(text, bottom_from, end):
+        paragraph = text[p_start:p_end]
+        if not paragraph.lstrip().startswith("[") or _inside(found, p_start) or _inside(spans, p_start):
+            continue
+        if text[p_start:end].rstrip().endswith("]") and len(
+                {m.group(0).lower() for m in TRANSCRIPTION_RE.finditer(paragraph)}) >= 2:
+            spans.append(_block(text, lines, p_start, end, end, "transcriber-note",
+                                "bracketed note to the end: " + _first_words(paragraph, 40)))
+            break
+    return spans
+
+
 def _include_notes_heading(text: str, lines: _Lines, p_start: int, floor: int) -> int:
     """A corrections paragraph headed by a bare 'Notes:' line (within three lines above) takes the heading along."""
     probe = p_start
@@ -1014,9 +1066,11 @@ LIST_ROW_RE = re.compile(r"^[ \t]*(?:[-*•>]|\d+[.):]|p(?:age|\.)?\s*\d+|\[?[SP
                          re.IGNORECASE)
 
 
-CORRECTION_ROW_RE = re.compile(r"\S[ \t]*(?:\[[^\]\n]{1,60}\]|\{pg\.?\s*\d+\})[ \t]*$|=>|«[^»\n]{1,40}»\s+(?:par|by|remplacé)")
+CORRECTION_ROW_RE = re.compile(
+    r"\S[ \t]*(?:\[[^\]\n]{1,60}\]|\{pg\.?\s*\d*\}\s*\d*)[ \t]*$|=>|«[^»\n]{1,40}»\s+(?:par|by|remplacé)"
+    r"|^[ \t]+_[^_\n]{3,80}_[ \t]*$", re.MULTILINE)
 """A row of a corrections list: the reading with the original after it in brackets, "old=> new {pg 12}",
-"«old» par «new»"."""
+"«old» par «new»", an italic comment on a line of its own under the row ("    _text has comma at end_")."""
 
 
 def _rest_is_notes(text: str, lines: _Lines, start: int, end: int, *, lists: bool = False) -> bool:

@@ -530,3 +530,38 @@ def test_part_markers_of_the_producer_go():
     result = clean(era_2010(body=body).encode())
     assert result.text == BODY
     assert ":Pt2" not in result.text and "part-marker" in [c.rule for c in result.cuts]
+
+
+# -- lists and notes that close the book -----------------------------------------------------------------------
+
+STARS = "\n\n\n       *       *       *       *       *\n\n"
+
+
+@pytest.mark.parametrize("notes", [
+    "Errata\n\n  Portae non gehennae  [nôn]\n  When nox gives way to lux of morning  [lûx]\n\n"
+    "  ... the writer's aim will be / accomplished\n    [_lack of closing punctuation may be intentional_]\n",
+    "Errata:\n\n  The List of Editors was despeckled in scanning.\n\nPart 3:\n\n  Names the Nymph that I adore.\n"
+    "    _text reads \"Npmph\"_\n",
+    "Typographical errors corrected by the etext transcriber:\n\nin a very simply way=> in a very simple way {pg 68}\n"
+    "Goldaming=> Godalming {pg 226}\n",
+    "  [ Im folgenden werden alle geänderten Textzeilen angeführt, zuerst die Zeile\n    wie im Original.\n\n"
+    "  der Welt gesehen, war Anno 13 vierspännig\n  der Welt gesehen, war Anno 1813 vierspännig\n  ]\n",
+    "  Au lecteur.\n\n    Ce livre électronique reproduit intégralement le texte original.\n\n"
+    "    Page 11: «dan» remplacé par «dans» (dans son petit lit).\n",
+])
+def test_the_etexts_closing_lists_go_by_the_shape_of_their_rows(notes):
+    assert clean(novel_with(STARS + notes).encode()).text == novel(300)
+
+
+def test_a_printed_errata_list_stays():
+    errata = "\n\nERRATA\n\nPage 12, line 3, for 'lanthorn' read 'lantern'.\nPage 31, line 9, for 'wick' read 'wicks'.\n"
+    result = clean(novel_with(errata).encode())
+    assert result.text.endswith("ERRATA\n\nPage 12, line 3, for 'lanthorn' read 'lantern'.\n"
+                                "Page 31, line 9, for 'wick' read 'wicks'.\n")
+
+
+def test_a_long_table_in_plus_minus_borders_is_not_a_note_box():
+    table = "\n\n+----------------------+\n| Device | Corrections to the partition table |\n" + "".join(
+        f"| hda{i} | primary partition {i} |\n" for i in range(200)) + "+----------------------+\n\n"
+    body = novel(100) + table + novel(100)
+    assert "primary partition 199" in clean(era_2010(body=body).encode()).text
