@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from .decode import decode
 
-CLEANER_VERSION = 1
+CLEANER_VERSION = 2
 """Bump when a rule changes what is cut: cached cleaned texts are keyed by it."""
 
 # -- markers ---------------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ CREDIT_START_RE = re.compile(
     r"|generously\s+provided|provided|proofread)"
     r"|This\s+book\s+was\s+generously\s+provided|Dieses\s+Buch\s+wurde\s+uns"
     r"|(?:Note:\s*)?Project\s+Gutenberg\s+(?:also\s+)?has\s+an\s+HTML\s+version|An?\s+HTML\s+version"
-    r"|HTML\s+version\s+by|Updated\s+editions\s+will\s+replace"
+    r"|HTML\s+version\s+by|Updated\s+editions\s+will\s+replace|An?\s+Anonymous\s+Volunteer"
     r"|Ce\s+livre\s+(?:électronique\s+)?a\s+été|Cet?\s+(?:e-?texte|ouvrage)\s+a\s+été\s+(?:préparé|réalisé|produit)"
     r"|Este\s+(?:libro\s+electrónico|e-?texto)\s+fue|Questo\s+e-?(?:book|text)\s+è\s+stato)",
     re.IGNORECASE)
@@ -79,7 +79,7 @@ PRODUCTION_MARK_RE = re.compile(
     r"|\bGutenberg[- ]Projekt|\bProjekt\s+Gutenberg|gutenberg\.(?:org|net|aol)|Progetto\s+Manuzio|liber\s*liber"
     r"|\b(?:e-?text|etext|e-?book)\b.{0,80}\b(?:OCR|scans?|scanned|prepared|produced|transcribed)\b"
     r"|\bpage\s+(?:images|scans)\b|\bimage\s+files\b|Internet\s+Archive|HathiTrust|Google\s+Books"
-    r"|\bscans?\s+(?:provided|courtesy)",
+    r"|\bscans?\s+(?:provided|courtesy)|\bTrade\s*Mark\s+\(TM\)|\bAnonymous\s+Volunteer",
     re.IGNORECASE | re.DOTALL)
 TITLE_PREFIX_RE = re.compile(r"[ \t]*(The\s+Project\s+Gutenberg\s+E-?(?:text|book)\s+of\s+)\S", re.IGNORECASE)
 """1990s files title their text "The Project Gutenberg Etext of A PRINCESS OF MARS": the title stays."""
@@ -597,7 +597,7 @@ the two zones are searched for them, so each costs nothing on the rest of the te
 PRODUCER_NEEDLES = (
     "proofread", "pgdp", "gutenberg", "manuzio", "liberliber", "liber liber", "etext", "e-text", "ebook", "e-book", "page images",
     "page scans", "image files", "internet archive", "hathitrust", "google books", "scans", "unicode", "ascii",
-    "utf", "latin-1", "iso-8859", "hexadecimal", "latex", "html", "ocr", "special characters", "caratteri",
+    "utf", "latin-1", "iso-8859", "(tm)", "hexadecimal", "latex", "html", "ocr", "special characters", "caratteri",
     "caract", "sonderzeichen", "http", "www", "@")
 """A paragraph holding none of these cannot match the producer rules: they are not run on it."""
 RESEARCH_NEEDLES = ("renew", "rule 6")
@@ -921,6 +921,8 @@ BRACE_NOTE_RE = re.compile(
 an author's or editor's braces ({1}, {Yemen (Aden)}, interpolations) have none of them."""
 PART_MARKER_RE = re.compile(r"^[ \t]*[^\n:]{1,80}:[ \t]*Pt\.?[ \t]*\d+[ \t]*$", re.IGNORECASE | re.MULTILINE)
 """A producer's part marker on a line of its own: "Moby Dick:Pt2"."""
+NOTICE_RE = re.compile(r"ELECTRONIC\s+VERSION|MACHINE\s+READABLE|PROJECT\s+GUTENBERG|COPYRIGHT", re.IGNORECASE)
+"""A publisher's notice the etext repeats in double angle brackets (World Library's Shakespeare, between every play)."""
 ASIDE_NEEDLES = ("scanned", "proofread")
 ZONE_ASIDE_NEEDLES = ("proof-read", "typed in", "keyed in", "submitted", "ocr")
 BRACE_REACH = 800
@@ -953,6 +955,11 @@ def _producer_asides(text: str, lines: _Lines, start: int, end: int, top_end: in
                                _first_words(content, 50)))
         else:
             spans.append(_block(text, lines, line_start, line_end, end, "producer-comment", _first_words(content, 50)))
+    for hit in lines.hits(("<<",), start, end):
+        close = text.find(">>", hit, min(end, hit + BRACE_REACH))
+        if close != -1 and NOTICE_RE.search(text, hit, close) and not _inside(spans, hit):
+            spans.append(_block(text, lines, lines.start_of(hit), lines.end_of(close), end, "credits",
+                                _first_words(text[hit:close], 50)))
     for hit in lines.hits((":pt",), start, end):
         match = PART_MARKER_RE.match(text, lines.start_of(hit))
         if match and match.end() > hit:

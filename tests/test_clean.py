@@ -565,3 +565,11 @@ def test_a_long_table_in_plus_minus_borders_is_not_a_note_box():
         f"| hda{i} | primary partition {i} |\n" for i in range(200)) + "+----------------------+\n\n"
     body = novel(100) + table + novel(100)
     assert "primary partition 199" in clean(era_2010(body=body).encode()).text
+
+
+def test_an_anonymous_volunteers_credit_and_a_world_library_notice_go():
+    notice = ("<<THIS ELECTRONIC VERSION OF THE LANTERN OF KEPLER STATION IS COPYRIGHT 1993 BY\n"
+              "WORLD LIBRARY, INC., AND IS PROVIDED BY PROJECT GUTENBERG ETEXT WITH PERMISSION.>>\n\n\n")
+    body = BODY.replace("CHAPTER II\n", notice + "CHAPTER II\n")
+    result = clean(era_2010(body=body, credits="An Anonymous Volunteer, and Ines Varga\n").encode())
+    assert result.text == BODY
