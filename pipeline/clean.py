@@ -125,6 +125,7 @@ BRACKET_NOTE_RE = re.compile(
 HEADED_NOTE_RE = re.compile(
     rf"^[ \t]*(?:[*#=~_•●○-]+[ \t]*)?(?:\[\d+\][ \t]*)?(?:(?:Original|Old|Earlier|Previous|Additional|Further|Later"
     rf"|Second|Final)\s+)?(?:{NOTE_WORDS})[^\n]*$", re.IGNORECASE | re.MULTILINE)
+FOOTNOTE_LABEL_RE = re.compile(r"\[\d+\][ \t]*(?!\])")
 BOX_EDGE_RE = re.compile(r"^([ \t]*)\+-{3,}\+[ \t]*$", re.MULTILINE)
 BOX_NOTE_RE = re.compile(r"transcri|errata|corrections?\b|copyright|e-?text|typographical|redactor", re.IGNORECASE)
 NOTE_VOCABULARY_RE = re.compile(
@@ -627,7 +628,14 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
             continue
         bracket = text.rfind("[", max(lines.start_of(hit), hit - 40), hit + 1)
         if bracket != -1 and BRACKET_NOTE_RE.match(text, bracket) and BRACKET_NOTE_RE.match(text, bracket).end() > hit:
-            spans.append(_bracket_span(text, lines, bracket, end, "transcriber-note"))
+            label = FOOTNOTE_LABEL_RE.match(text, bracket)
+            if label and not text[lines.start_of(bracket):bracket].strip():
+                # "[1] Transcriber's Note: The original read..." is a footnote the transcriber wrote: all of it goes
+                p_start, p_end = _paragraph_around(text, lines, bracket, start, end)
+                spans.append(_block(text, lines, p_start, p_end, end, "transcriber-note",
+                                    _first_words(text[bracket:bracket + 60])))
+            else:
+                spans.append(_bracket_span(text, lines, bracket, end, "transcriber-note"))
 
     for hit in note_hits:
         line_start = lines.start_of(hit)

@@ -573,3 +573,11 @@ def test_an_anonymous_volunteers_credit_and_a_world_library_notice_go():
     body = BODY.replace("CHAPTER II\n", notice + "CHAPTER II\n")
     result = clean(era_2010(body=body, credits="An Anonymous Volunteer, and Ines Varga\n").encode())
     assert result.text == BODY
+
+
+def test_a_footnote_the_transcriber_wrote_goes_whole_and_its_reference_stays():
+    body = BODY.replace("either.\n", "either.[1]\n\n    [1] Transcriber's Note: The original read \"who did not\n"
+                                     "    believe it neither.\"\n")
+    result = clean(era_2010(body=body).encode())
+    assert "original read" not in result.text and "believe it neither" not in result.text
+    assert "either.[1]\n" in result.text
