@@ -719,6 +719,7 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
     return spans
 
 
+CITATION_KEY_RE = re.compile(r"[ \t]*\[[\w.-]{1,20}\][ \t]+\w")
 TOP_RUN_LINES = 900
 TOP_RUN_PARAGRAPHS = 80
 RUN_GAP = 2
@@ -731,6 +732,8 @@ def _producer_paragraph(text: str, p_start: int, p_end: int, zone_hits: list[int
     """Why a paragraph near either end is Gutenberg's or its producer's ("credit", "producer",
     "title-prefix", "special-characters"), or None when it is not."""
     lead = len(text[p_start:p_start + 200]) - len(text[p_start:p_start + 200].lstrip())
+    if not in_bottom and SOURCE_HEADING_RE.match(text, p_start + lead):
+        return "source"
     credit = CREDIT_START_RE.match(text, p_start + lead)
     marked = _any_between(zone_hits, p_start, p_end)
     if not credit and not marked:
@@ -741,6 +744,8 @@ def _producer_paragraph(text: str, p_start: int, p_end: int, zone_hits: list[int
     if in_bottom and SPECIAL_CHARACTERS_RE.match(paragraph):
         return "special-characters"
     producer = marked and (DIGITAL_RE.search(paragraph) or PRODUCTION_MARK_RE.search(paragraph))
+    if in_bottom and CITATION_KEY_RE.match(paragraph):
+        return None  # "[WEB] World English Bible ... http://www.ebible.org": an entry of the book's bibliography
     if in_bottom and not producer:
         return None  # near the end, a "Transcribed from..." may be the author's: only with a producer's mark
     return "credit" if credit else "producer" if producer else None
@@ -791,12 +796,23 @@ def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: 
             spans.append(_block(text, lines, paragraphs[last_cut + 1][0], p_start, end, "credits",
                                 "between the producer's paragraphs: "
                                 + _first_words(text[paragraphs[last_cut + 1][0]:p_start], 40)))
+        if verdict == "source":
+            source_index = index
+            # "Source:" and the citation of the printed edition under it, up to a rule or the title
+            while (index + 1 < len(paragraphs) and index + 1 <= source_index + 2
+                   and not rules[index + 1] and not _is_display(text[paragraphs[index + 1][0]:paragraphs[index + 1][1]])):
+                index += 1
+            p_end = paragraphs[index][1]
         if verdict != "note":
             if text[p_start:p_end].lstrip().startswith("[") and not _is_balanced(text[p_start:p_end]):
                 p_end = _bracket_span(text, lines, text.index("[", p_start), end, "credits").end
             spans.append(_block(text, lines, p_start, p_end, end, "credits", _first_words(text[p_start:p_end])))
         last_cut = index
     return spans
+
+
+SOURCE_HEADING_RE = re.compile(r"(?:Source|Sources|Fuente|Quelle|Fonte|Bron|Lähde|Källa|Kilde)[ \t]*:[ \t]*\n")
+"""A producer's "Source:" heading, alone on its line, over the citation of the printed edition the etext follows."""
 
 
 def _is_balanced(paragraph: str) -> bool:

@@ -581,3 +581,12 @@ def test_a_footnote_the_transcriber_wrote_goes_whole_and_its_reference_stays():
     result = clean(era_2010(body=body).encode())
     assert "original read" not in result.text and "believe it neither" not in result.text
     assert "either.[1]\n" in result.text
+
+
+def test_a_producers_source_citation_goes_and_a_bibliography_with_addresses_stays():
+    source = ("Source:\n\nMiriam Oduya, \"Collected Tales\",\nTome Premier, New York, Orbit House,\n1931.\n\n"
+              "Pages 151-181.\n\n" + "-" * 60 + "\n\n")
+    bibliography = ("\n\nBIBLIOGRAFÍA\n\n[WEB] World English Bible, Michael Johnson, 2002.\n"
+                    "http://www.ebible.org Dominio público.\n\n[MT] Majority Text Greek New Testament.\n")
+    result = clean(era_2010(body=source + novel(300) + bibliography).encode())
+    assert result.text == novel(300).rstrip("\n") + "\n" + bibliography
