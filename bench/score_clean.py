@@ -185,6 +185,14 @@ def _ebookmaker_stripper() -> Callable[[str], tuple[str, str, str]]:
     return module.strip_headers_from_txt
 
 
+def summary(scores: list[Score]) -> str:
+    """Clean files, recall and leaked lines, as table columns."""
+    kept, total = sum(s.recall_kept for s in scores), sum(s.recall_total for s in scores)
+    clean_files = sum(s.clean for s in scores)
+    return (f"{f'{clean_files}/{len(scores)}':>12} {kept / total if total else 1.0:8.4f} "
+            f"{sum(len(s.leaked) for s in scores):13}")
+
+
 def run_timed(repeat: int, fn: Callable[[bytes], object], raws: list[bytes]) -> tuple[list, float]:
     """The outputs of the first run, and the best time of ``repeat`` runs over all texts."""
     outputs, best = [], float("inf")
@@ -248,11 +256,13 @@ def main() -> None:
     header = f"{'stripper':34} {'clean files':>12} {'recall':>8} {'leaked lines':>13} {'MB/s/core':>10} {'vs decode':>10}"
     print(header)
     print(f"{'decode alone (baseline)':34} {'':>12} {'':>8} {'':>13} {megabytes / decode_s:10.1f} {1:9.2f}x")
+    pool = [item.name.startswith("pg") and "/" not in item.name for item in items]
     for name, scores, seconds in rows:
-        kept, total = sum(s.recall_kept for s in scores), sum(s.recall_total for s in scores)
-        clean_files = sum(s.clean for s in scores)
-        print(f"{name:34} {f'{clean_files}/{len(scores)}':>12} {kept / total:8.4f} "
-              f"{sum(len(s.leaked) for s in scores):13} {megabytes / seconds:10.1f} {decode_s / seconds:9.2f}x")
+        print(f"{name:34} {summary(scores)} {megabytes / seconds:10.1f} {decode_s / seconds:9.2f}x")
+        for part, in_pool in (("  site labels", False), ("  pool labels", True)):
+            chosen = [s for s, flag in zip(scores, pool) if flag == in_pool]
+            if chosen and len(chosen) < len(scores):
+                print(f"{part:34} {summary(chosen)}")
     for name, reason in missing.items():
         print(f"{name:34} not run: {reason}")
     print(f"\nclean: no leaked line and at most {MAX_LOST:.1%} of the body's word 5-grams lost; "
