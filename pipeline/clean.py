@@ -614,7 +614,8 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
     bottom_from = lines.skip_blank_lines(boundary.end() - 1, end) if boundary else end
     top_end = lines.forward(start, TOP_ZONE_LINES, end)
     top = _paragraphs(text, start, top_end)[:TOP_ZONE_PARAGRAPHS]
-    bottom = _paragraphs(text, bottom_from, end)[-40:]
+    bottom_all = _paragraphs(text, bottom_from, end)
+    bottom = bottom_all[-40:]
 
     note_hits = lines.hits(NOTE_NEEDLES, start, end)
     if lines.lower is not None:
@@ -706,7 +707,7 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
                 text, following[0][0], following[0][1]) and _rest_is_notes(text, lines, following[0][0], end):
             spans.append(_block(text, lines, match.start(), end, end, "transcriber-note", "notes at the end"))
 
-    spans.extend(_closing_lists(text, lines, bottom_from, end, spans))
+    spans.extend(_closing_lists(text, lines, bottom_from, end, bottom_all, spans))
 
     for match in CORRECTIONS_INTRO_RE.finditer(text, bottom_from, end):
         if _inside(spans, match.start()):
@@ -999,7 +1000,8 @@ TRANSCRIBER_RE = re.compile(r"transcri|\be-?texts?\b|\betexts?\b|\bscann", re.IG
 ERRATA_NEEDLES = ("errat", "corrigenda", "druckfehler", "verbesserungen", "korrekturen", "corrections")
 
 
-def _closing_lists(text: str, lines: _Lines, bottom_from: int, end: int, found: list[_Span]) -> list[_Span]:
+def _closing_lists(text: str, lines: _Lines, bottom_from: int, end: int, bottom: list[tuple[int, int]],
+                   found: list[_Span]) -> list[_Span]:
     """Lists a transcriber closes the book with, told by their rows.
 
     An "Errata" heading is the printer's as often as the transcriber's: the list goes only when its
@@ -1021,7 +1023,7 @@ def _closing_lists(text: str, lines: _Lines, bottom_from: int, end: int, found: 
                 >= sum(1 for row in rest.splitlines() if row.strip())):
             spans.append(_block(text, lines, line_start, end, end, "transcriber-note", "errata list of the etext"))
             break
-    for p_start, p_end in _paragraphs(text, bottom_from, end):
+    for p_start, p_end in bottom:
         paragraph = text[p_start:p_end]
         if not paragraph.lstrip().startswith("[") or _inside(found, p_start) or _inside(spans, p_start):
             continue
