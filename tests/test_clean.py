@@ -434,7 +434,8 @@ def test_closing_notes_are_found_by_who_wrote_them_in_any_language_or_mangling(h
 
 def test_a_corrections_list_with_subheadings_goes_whole():
     notes = ("\n\n\nErrata noted by transcriber:\n\nFront matter:\n\n  Peoples  [_body text has \"People\"_]\n"
-             "  Celts &c.  [_final . missing_]\n\nMain Text:\n\n  less elaborate in its ornament.  [_final . missing_]\n"
+             "  Celts &c.  [_final . missing_]\n\nMain Text:\n\n"
+             "  less elaborate in its ornament.  [_final . missing_]\n"
              "  surfaces of the specimens  [_text has \"speci-/imens\"_]\n")
     assert clean(novel_with(notes).encode()).text == novel(300)
 
@@ -478,7 +479,8 @@ def test_a_producers_paragraph_does_not_take_a_title_page_set_between_credits():
 @pytest.mark.parametrize("note", [
     "  Au lecteur\n\n  Cette version numérisée reproduit, dans son intégralité,\n  la version originale.\n\n"
     "  L'orthographe a été conservée. Seuls quelques mots ont été modifiés.\n",
-    "  * Se ha modernizado la ortografía original.\n  * Los errores obvios de imprenta han sido corregidos sin avisar.\n"
+    "  * Se ha modernizado la ortografía original.\n"
+    "  * Los errores obvios de imprenta han sido corregidos sin avisar.\n"
     "  * Se ha añadido un Índice del que carece el original impreso.\n",
     "The listed errata have been corrected, as have obvious typos. The spelling of\n"
     "the original has been retained.\n\nNormal text within italic passages is denoted ~like this~.\n",
@@ -554,7 +556,8 @@ def test_the_etexts_closing_lists_go_by_the_shape_of_their_rows(notes):
 
 
 def test_a_printed_errata_list_stays():
-    errata = "\n\nERRATA\n\nPage 12, line 3, for 'lanthorn' read 'lantern'.\nPage 31, line 9, for 'wick' read 'wicks'.\n"
+    errata = ("\n\nERRATA\n\nPage 12, line 3, for 'lanthorn' read 'lantern'.\n"
+              "Page 31, line 9, for 'wick' read 'wicks'.\n")
     result = clean(novel_with(errata).encode())
     assert result.text.endswith("ERRATA\n\nPage 12, line 3, for 'lanthorn' read 'lantern'.\n"
                                 "Page 31, line 9, for 'wick' read 'wicks'.\n")
