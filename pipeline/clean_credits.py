@@ -195,12 +195,24 @@ NOTICE_RE = re.compile(r"ELECTRONIC\s+VERSION|MACHINE\s+READABLE|PROJECT\s+GUTEN
 ASIDE_NEEDLES = ("scanned", "proofread")
 ZONE_ASIDE_NEEDLES = ("proof-read", "typed in", "keyed in", "submitted", "ocr")
 BRACE_REACH = 800
+COMMENT_REACH = 30_000
+COMMENT_CLOSE_RE = re.compile(r"^[ \t]*-->", re.MULTILINE)
+"""The end of a long comment stands at the start of its line (a short "<-- comment -->" closes inline)."""
 BRACE_RE = re.compile(r"\{")
 
 
 def _producer_asides(text: str, lines: _Lines, start: int, end: int, top_end: int, bottom_from: int) -> list[_Span]:
     """What a producer put inside the text: credits in brackets, comments in braces, part markers."""
     spans: list[_Span] = []
+    opening = text.find("<--", start, top_end)
+    close = COMMENT_CLOSE_RE.search(text, opening, min(end, opening + COMMENT_REACH)) if opening != -1 else None
+    closing = close.start() if close else -1
+    if closing != -1 and text.count("\n", opening, closing) >= 3 and (
+            DIGITAL_RE.search(text, opening, closing) or PRODUCTION_MARK_RE.search(text, opening, closing)):
+        # The etext's own comment syntax ("comments which are not a proper part of the thesaurus itself are
+        # contained within arrow brackets"): a long comment opening the book, on the etext, is its producer's.
+        spans.append(_block(text, lines, lines.start_of(opening), lines.end_of(closing), end, "producer-comment",
+                            _first_words(text[opening:opening + 60])))
     hits = lines.hits(ASIDE_NEEDLES, start, end)
     if lines.lower is not None:
         hits = sorted(set(hits).union(lines.local_hits(ZONE_ASIDE_NEEDLES, start, top_end),

@@ -593,3 +593,14 @@ def test_a_producers_source_citation_goes_and_a_bibliography_with_addresses_stay
                     "http://www.ebible.org Dominio público.\n\n[MT] Majority Text Greek New Testament.\n")
     result = clean(era_2010(body=source + novel(300) + bibliography).encode())
     assert result.text == novel(300).rstrip("\n") + "\n" + bibliography
+
+
+def test_a_long_comment_on_the_etext_opening_the_book_goes_and_short_comments_stay():
+    preamble = ("<--  An electronic edition of the Lantern, prepared by Orbit Data, Inc. (1991).\n"
+                "     In this file, comments which are not a proper part of the book itself are\n"
+                "contained within arrow brackets thus: <-- comment -->.\n\n"
+                "     Send inquiries or comments to Orbit Data, Inc.\n"
+                " -->\n\n")
+    body = BODY.replace("CHAPTER II\n", "<--  p.  2  -->\nCHAPTER II\n")
+    result = clean(era_2010(body=preamble + body).encode())
+    assert result.text == body
