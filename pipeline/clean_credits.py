@@ -196,6 +196,7 @@ ASIDE_NEEDLES = ("scanned", "proofread")
 ZONE_ASIDE_NEEDLES = ("proof-read", "typed in", "keyed in", "submitted", "ocr")
 BRACE_REACH = 800
 COMMENT_REACH = 30_000
+ELECTRONIC_RE = re.compile(r"\belectronic\s+(?:edition|version|text|thesaurus|book)|\bin\s+this\s+file\b", re.IGNORECASE)
 COMMENT_CLOSE_RE = re.compile(r"^[ \t]*-->", re.MULTILINE)
 """The end of a long comment stands at the start of its line (a short "<-- comment -->" closes inline)."""
 BRACE_RE = re.compile(r"\{")
@@ -208,7 +209,8 @@ def _producer_asides(text: str, lines: _Lines, start: int, end: int, top_end: in
     close = COMMENT_CLOSE_RE.search(text, opening, min(end, opening + COMMENT_REACH)) if opening != -1 else None
     closing = close.start() if close else -1
     if closing != -1 and text.count("\n", opening, closing) >= 3 and (
-            DIGITAL_RE.search(text, opening, closing) or PRODUCTION_MARK_RE.search(text, opening, closing)):
+            DIGITAL_RE.search(text, opening, closing) or PRODUCTION_MARK_RE.search(text, opening, closing)
+            or ELECTRONIC_RE.search(text, opening, closing)):
         # The etext's own comment syntax ("comments which are not a proper part of the thesaurus itself are
         # contained within arrow brackets"): a long comment opening the book, on the etext, is its producer's.
         spans.append(_block(text, lines, lines.start_of(opening), lines.end_of(closing), end, "producer-comment",
