@@ -196,7 +196,8 @@ ASIDE_NEEDLES = ("scanned", "proofread")
 ZONE_ASIDE_NEEDLES = ("proof-read", "typed in", "keyed in", "submitted", "ocr")
 BRACE_REACH = 800
 COMMENT_REACH = 30_000
-ELECTRONIC_RE = re.compile(r"\belectronic\s+(?:edition|version|text|thesaurus|book)|\bin\s+this\s+file\b", re.IGNORECASE)
+ELECTRONIC_RE = re.compile(r"\belectronic\s+(?:edition|version|text|thesaurus|book)|\bin\s+this\s+file\b",
+                           re.IGNORECASE)
 COMMENT_CLOSE_RE = re.compile(r"^[ \t]*-->", re.MULTILINE)
 """The end of a long comment stands at the start of its line (a short "<-- comment -->" closes inline)."""
 BRACE_RE = re.compile(r"\{")
