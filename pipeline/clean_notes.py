@@ -430,16 +430,26 @@ def _headed_note_end(text: str, lines: _Lines, heading: int, end: int, bottom_fr
     heading_line = text[lines.start_of(heading):lines.end_of(heading)].strip()
     words_after = NOTE_WORDS_RE.sub("", heading_line, count=1).strip(" \t:.-*#=~_[]()")
     first_is_heading_only = paragraphs[0][1] == lines.end_of(heading) and not words_after
-    for index, (p_start, p_end) in enumerate(paragraphs[1:6], start=1):
+    # At the bottom a transcriber's list of end-notes runs on as long as each note is the transcriber's
+    # ('[Footnote 3: "lodgings.": the period should be a comma]'); the author's own footnote after it stays.
+    reach = len(paragraphs) if heading >= bottom_from else 6
+    for index, (p_start, p_end) in enumerate(paragraphs[1:reach], start=1):
         paragraph = text[p_start:p_end]
         if index == 1 and first_is_heading_only:
             note_end = p_end  # a heading alone on its paragraph: the next paragraph is the note
             continue
-        if len(paragraph) < 600 and TRANSCRIPTION_RE.search(paragraph) and not _looks_like_title(paragraph):
+        if len(paragraph) < 600 and not _looks_like_title(paragraph) and (
+                TRANSCRIPTION_RE.search(paragraph) or TRANSCRIBER_FOOTNOTE_RE.match(paragraph)
+                or (reach > 6 and NOTE_VOCABULARY_RE.search(paragraph))):
             note_end = p_end
         else:
             break
     return note_end
+
+
+TRANSCRIBER_FOOTNOTE_RE = re.compile(
+    r"[ \t]*\[Footnote\s+\d+:\s*(?:[\"“][^\"”\n]{1,80}[\"”]\s*:|Frontispiece|Illustration)")
+"""A transcriber's end-note: the reading quoted, then what is wrong with it or what stood there."""
 
 
 LIST_ROW_RE = re.compile(r"^[ \t]*(?:[-*•>]|\d+[.):]|p(?:age|\.)?\s*\d+|\[?[SP]\.\s*\d+|\w+\s*(?:→|->|=))",

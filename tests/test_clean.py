@@ -604,3 +604,12 @@ def test_a_long_comment_on_the_etext_opening_the_book_goes_and_short_comments_st
     body = BODY.replace("CHAPTER II\n", "<--  p.  2  -->\nCHAPTER II\n")
     result = clean(era_2010(body=preamble + body).encode())
     assert result.text == body
+
+
+def test_a_transcribers_end_notes_go_and_the_authors_footnote_after_them_stays():
+    notes = ("\n\n\nORIGINAL TRANSCRIBER'S NOTES:\n\n\n[Footnote 1: Frontispiece, with the caption: \"He trimmed\n"
+             "the wick.\" (_Page_ 23.)]\n\n[Footnote 2: \"lodgings.\": the period should be a comma, as in later\n"
+             "editions.]\n\n[Footnote 3: \"ancles\": ankles.]\n\n")
+    authors = "[Footnote 4: The quartermaster, in one of his letters, alludes to the lantern by this name.]\n"
+    result = clean(novel_with(notes + authors).encode())
+    assert result.text == novel(300).rstrip("\n") + "\n\n\n\n" + authors
