@@ -208,7 +208,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--standin", type=Path, default=REPO.parent / "shared" / "gutenberg")
     parser.add_argument("--per-file", action="store_true", help="print one line per file and stripper")
-    parser.add_argument("--leaks", action="store_true", help="print the leaked lines of pipeline.clean, and body lines it lost")
+    parser.add_argument("--leaks", action="store_true",
+                        help="print the leaked lines of pipeline.clean, and body lines it lost")
     parser.add_argument("--only", help="score only label files whose name contains this")
     parser.add_argument("--repeat", type=int, default=1, help="timing runs per stripper (best is kept)")
     parser.add_argument("--strippers", help="comma-separated names to run (default: every one installed)")
@@ -255,7 +256,8 @@ def main() -> None:
                     print(f"  LOST  {item.name:40} {line[:90]}")
     if args.per_file or args.leaks:
         print()
-    header = f"{'stripper':34} {'clean files':>12} {'recall':>8} {'leaked lines':>13} {'MB/s/core':>10} {'vs decode':>10}"
+    header = (f"{'stripper':34} {'clean files':>12} {'recall':>8} {'leaked lines':>13} {'MB/s/core':>10} "
+              f"{'vs decode':>10}")
     print(header)
     print(f"{'decode alone (baseline)':34} {'':>12} {'':>8} {'':>13} {megabytes / decode_s:10.1f} {1:9.2f}x")
     pool = [item.name.startswith("pg") and "/" not in item.name for item in items]
