@@ -82,7 +82,10 @@ TRANSCRIPTION_RE = re.compile(
     r"|e-?text|Project\s+Gutenberg|\bHTML\b|errat|coquille|corrig"
     # French, Spanish, Italian, Portuguese, German, Dutch, Finnish: what was changed, kept or corrected
     r"|\b(?:a|ont)\s+été\s+(?:modifiée?s?|conservée?s?|corrigée?s?|rétablie?s?|normalisée?s?)|n['’]a\s+pas\s+été\s+modifi"
-    r"|\b(?:ha|han)\s+sido\s+(?:corregid|modernizad|respetad|mantenid|conservad|normalizad)|se\s+ha\s+(?:modernizad|corregid|respetad|mantenid)"
+    r"|\b(?:ha|han)\s+sido\s+(?:corregid|modernizad|respetad|mantenid|conservad|normalizad|tomad|añadid|suprimid)"
+    r"|se\s+ha\s+(?:modernizad|corregid|respetad|mantenid|añadid)"
+    r"|(?:à|a)\s+la\s+fin\s+du\s+texte|at\s+the\s+end\s+of\s+(?:the|this)\s+(?:text|e-?text|e-?book)"
+    r"|al\s+final\s+del\s+(?:texto|libro)"
     r"|errores\s+(?:obvios\s+)?de\s+imprenta|sin\s+avisar|\b(?:è|sono)\s+stat[aie]\s+(?:corrett|mantenut|conservat|uniformat)"
     r"|errori\s+(?:di\s+stampa|tipografici)|refus[io]\b|foram\s+(?:corrigid|mantid|atualizad)|erros\s+tipogr"
     r"|stillschweigend|wurden?\s+(?:korrigiert|berichtigt|beibehalten|vereinheitlicht)|Rechtschreibung\s+(?:wurde|des\s+Originals)"
@@ -344,6 +347,8 @@ ERRATA_HEADING_RE = re.compile(
     r"|Verbesserungen|Korrekturen|Corrections|Liste\s+des\s+corrections)[ \t]*[.:]?[ \t]*$",
     re.IGNORECASE | re.MULTILINE)
 TRANSCRIBER_RE = re.compile(r"transcri|\be-?texts?\b|\betexts?\b|\bscann", re.IGNORECASE)
+END_OF_FILE_RE = re.compile(r"End\s+of\s+(?:the\s+|this\s+)?(?:file|e-?text|e-?book)\.?", re.IGNORECASE)
+"""A producer's last line, "End of file.", just above Gutenberg's footer."""
 ERRATA_NEEDLES = ("errat", "corrigenda", "druckfehler", "verbesserungen", "korrekturen", "corrections")
 
 
@@ -370,6 +375,8 @@ def _closing_lists(text: str, lines: _Lines, bottom_from: int, end: int, bottom:
                 >= sum(1 for row in rest.splitlines() if row.strip())):
             spans.append(_block(text, lines, line_start, end, end, "transcriber-note", "errata list of the etext"))
             break
+    if bottom and END_OF_FILE_RE.fullmatch(text[bottom[-1][0]:bottom[-1][1]].strip()):
+        spans.append(_block(text, lines, bottom[-1][0], end, end, "footer", "the producer's end line"))
     for p_start, p_end in bottom:
         paragraph = text[p_start:p_end]
         if not paragraph.lstrip().startswith("[") or _inside(found, p_start) or _inside(spans, p_start):

@@ -613,3 +613,10 @@ def test_a_transcribers_end_notes_go_and_the_authors_footnote_after_them_stays()
     authors = "[Footnote 4: The quartermaster, in one of his letters, alludes to the lantern by this name.]\n"
     result = clean(novel_with(notes + authors).encode())
     assert result.text == novel(300).rstrip("\n") + "\n\n\n\n" + authors
+
+
+def test_a_producers_end_line_and_pointers_to_the_notes_at_the_end_go():
+    note = ("  Au lecteur.\n\n    Le texte en italiques est indiqué ici comme _italiques_.\n\n"
+            "    On trouvera d'autres précisions à la fin du texte.\n\n\n")
+    result = clean(era_2010(body=note + BODY + "\n\nEnd of file.\n").encode())
+    assert result.text == BODY
