@@ -108,7 +108,7 @@ MARKUP_RE = re.compile(
     r"|(?:denoted|indicated|represented|shown|enclosed|preceded|rendered|indiqué\w*|placé\w*|muestran?"
     r"|se\s+indica|dargestellt|wiedergegeben|weergegeven)\s+(?:here\s+|ici\s+)?(?:as|by|with|in|between|comme|par|entre"
     r"|como|durch|als|tra|door)?\s*(?:the\s+|a\s+)?[«\"“(]?(?:[_=~+#]\s*(?:like\s+this|this|italics?|italiques|gras"
-    r"|bold|cursiv\w*|kursiv|corsivo|gesperrt)\b|\^|\{|~)",
+    r"|bold|cursiv\w*|kursiv|corsivo|gesperrt)(?=[\W_]|$)|\^|\{|~)",
     re.IGNORECASE)
 """Markup no printed book has: "italics are denoted _like this_", "preceded by the ^caret", "entre _subrayados_"."""
 DIGITAL_EDITION_RE = re.compile(
