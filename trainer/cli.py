@@ -161,6 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if given[:1] == ["generate"]:
             return run_generate(given[1:])
+        # issue 13: sharing the model; each module owns its parser and imports its libraries only when used
+        if given[:1] == ["serve"]:
+            from .serve import main as serve_main
+            return serve_main(given[1:])
+        if given[:1] == ["export"]:
+            from .export import main as export_main
+            return export_main(given[1:])
         return run_lightning(argv)  # None: LightningCLI reads sys.argv itself
     except TrainerError as exc:
         print(f"error: {exc}", file=sys.stderr)
