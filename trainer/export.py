@@ -27,7 +27,7 @@ from torch import nn
 from .errors import ConfigError, TrainerError
 from .generate import load_model
 from .model import LSTMLanguageModel
-from .webassets import STATIC, find_ort_web
+from .webassets import ORT_FILES, STATIC, find_ort_web
 
 FORMATS = ("onnx", "torchscript")
 VOCABULARY_FORMAT = 1
@@ -187,9 +187,8 @@ def copy_page(directory: Path) -> list[str]:
         return ["ort/ (the dist/ folder of the onnxruntime-web npm package)"]
     target = directory / "ort"
     target.mkdir(exist_ok=True)
-    for name in ort.iterdir():
-        if name.is_file():
-            shutil.copyfile(name, target / name.name)
+    for name in ORT_FILES:
+        shutil.copyfile(ort / name, target / name)
     return []
 
 

@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import math
+import mimetypes
 import socket
 import sys
 import tempfile
@@ -366,6 +367,9 @@ def create_app(checkpoint: Path, name: str | None = None, settings: ServeConfig 
     if ort is not None:
         from fastapi.staticfiles import StaticFiles
 
+        # browsers refuse a module script or wasm served under another type; not every system maps these
+        mimetypes.add_type("text/javascript", ".mjs")
+        mimetypes.add_type("application/wasm", ".wasm")
         app.mount("/ort", StaticFiles(directory=ort), name="ort")
     else:
         @app.get("/ort/{anything:path}")

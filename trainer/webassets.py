@@ -13,6 +13,8 @@ from pathlib import Path
 STATIC = Path(__file__).resolve().parent / "static"
 REPO = Path(__file__).resolve().parents[1]
 ORT_ENTRY = "ort.wasm.min.js"
+# what the page loads: the wasm-only build and its runtime (the rest of dist/ is other backends)
+ORT_FILES = (ORT_ENTRY, "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 NPM_CACHE = REPO / ".cache" / "npm"
 
 
