@@ -5,9 +5,10 @@
 All in one run, on this machine, characters per second of new text:
 
   - baseline: ``trainer.generate.generate`` in this process (one LSTM step per character);
-  - the server (``python -m trainer serve`` in a child process on 127.0.0.1): one client asking
-    for completions one after another, then 8 clients at once (the server batches their steps:
-    the figure is the sum over the clients, and each client's own rate is shown too);
+  - the server (``python -m trainer serve`` in a child process on 127.0.0.1), with torch's default
+    threads and with ``--threads 1``: one client asking for completions one after another, then 8
+    clients at once (the server batches their steps: the figure is the sum over the clients, and
+    each client's own rate is shown too);
   - the page in headless Chromium: streamed from the server, and generated in the page itself
     from the exported ONNX model by onnxruntime-web (wasm, one thread), after one warm-up run.
 
@@ -53,7 +54,17 @@ def untrained_checkpoint(path: Path) -> Path:
     return path
 
 
-def bench_generate(checkpoint: Path, tokens: int) -> float:
+def bench_generate(checkpoint: Path, tokens: int, threads: int | None = None) -> float:
+    default = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return _bench_generate(checkpoint, tokens)
+    finally:
+        torch.set_num_threads(default)
+
+
+def _bench_generate(checkpoint: Path, tokens: int) -> float:
     model, tokenizer = load_model(checkpoint)
     config = SamplingConfig(**SAMPLING)
     generate(model, tokenizer, PROMPT, 50, config, seed=0)  # warm-up
@@ -92,7 +103,7 @@ def bench_clients(url: str, clients: int, tokens: int, requests_each: int) -> tu
 
 
 def bench_page(url: str, tokens: int) -> dict[str, float] | str:
-    from browser_setup import ensure_chromium, ensure_ort_web, start_chromium
+    from browser_setup import ensure_chromium, start_chromium
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -148,19 +159,31 @@ def main() -> None:
     if isinstance(ort, str):
         print(f"note: {ort}; the in-browser figure will be missing")
 
-    rows = [("generate() in-process (baseline)", bench_generate(checkpoint, args.tokens), None)]
-    server = Server(checkpoint, scratch / "server.log", "--max-tokens", str(max(args.tokens, 2048)))
-    try:
-        bench_clients(server.url, 1, 50, 1)  # warm-up
-        total, _ = bench_clients(server.url, 1, args.tokens, 3)
-        rows.append(("server, 1 client", total, None))
-        total, each = bench_clients(server.url, 8, args.tokens, 2)
-        rows.append(("server, 8 concurrent clients (sum)", total, f"each client {each:,.0f}/s"))
+    rows = [(f"generate() in-process, {torch.get_num_threads()} torch threads (baseline)",
+             bench_generate(checkpoint, args.tokens), None),
+            ("generate() in-process, 1 torch thread", bench_generate(checkpoint, args.tokens, threads=1), None)]
+    for threads in (None, 1):
+        server = Server(checkpoint, scratch / "server.log", "--max-tokens", str(max(args.tokens, 2048)),
+                        *(["--threads", str(threads)] if threads else []))
+        label = f"--threads {threads}" if threads else "default threads"
+        try:
+            bench_clients(server.url, 1, 50, 1)  # warm-up
+            total, _ = bench_clients(server.url, 1, args.tokens, 3)
+            rows.append((f"server ({label}), 1 client", total, None))
+            total, each = bench_clients(server.url, 8, args.tokens, 2)
+            rows.append((f"server ({label}), 8 concurrent clients (sum)", total, f"each client {each:,.0f}/s"))
+        except BaseException:
+            server.stop()
+            raise
+        if threads is None:
+            server.stop()
+    try:  # the page, against the --threads 1 server
         page = bench_page(server.url, args.tokens)
         if isinstance(page, str):
             print(f"note: no browser figures: {page}")
         else:
-            rows.append(("page in headless Chromium, streamed from the server", page["server"], None))
+            rows.append(("page in headless Chromium, streamed from the server (--threads 1)", page["server"],
+                         None))
             rows.append(("page in headless Chromium, in-page ONNX (wasm)", page["browser"], None))
     finally:
         server.stop()

@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-
 from browser_setup import ensure_chromium, ensure_ort_web, start_chromium
 from model_fixtures import Server
 

@@ -12,7 +12,6 @@ import threading
 import time
 
 import pytest
-
 from model_fixtures import Server
 
 openai = pytest.importorskip("openai", reason="the test extra (openai client) is not installed")

@@ -44,7 +44,8 @@ class StepModel(nn.Module):
 
     def __init__(self, model: LSTMLanguageModel):
         super().__init__()
-        self.embedding, self.lstm, self.projection, self.head = model.embedding, model.lstm, model.projection, model.head
+        self.embedding, self.lstm = model.embedding, model.lstm
+        self.projection, self.head = model.projection, model.head
         self.eval()
 
     def forward(self, tokens: torch.Tensor, h: torch.Tensor, c: torch.Tensor):

@@ -408,6 +408,9 @@ def make_parser() -> argparse.ArgumentParser:
                         help=f"choices waiting beyond those; more are refused with 503 (default: {defaults.max_queue})")
     parser.add_argument("--request-timeout", type=float, default=defaults.request_timeout, metavar="S",
                         help=f"seconds per request, waiting included (default: {defaults.request_timeout:g})")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="torch threads for generation (default: torch's); 1 is often fastest for small "
+                             "batches on a busy CPU")
     parser.add_argument("--body-timeout", type=float, default=defaults.body_timeout, metavar="S",
                         help=f"seconds a client may take to send its request (default: {defaults.body_timeout:g})")
     return parser
@@ -444,11 +447,19 @@ def main(argv: list[str]) -> int:
         import uvicorn
     except ImportError as exc:
         raise ConfigError(f"serve needs {exc.name}: pip install 'gutenberg-lstm[serve]'") from None
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ConfigError(f"--threads must be 1 or more, not {args.threads}")
+        torch.set_num_threads(args.threads)
     settings = ServeConfig(max_tokens=args.max_tokens, max_prompt_chars=args.max_prompt_chars,
                            max_batch=args.max_batch, max_queue=args.max_queue, request_timeout=args.request_timeout,
                            body_timeout=args.body_timeout)
-    sock = listening_socket(args.host, args.port)
-    app = create_app(args.ckpt, args.name, settings, args.device)
+    sock = listening_socket(args.host, args.port)  # first: a port in use is reported before the model loads
+    try:
+        app = create_app(args.ckpt, args.name, settings, args.device)
+    except BaseException:
+        sock.close()
+        raise
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"serving {args.ckpt} as {(args.name or args.ckpt.stem)!r} at http://{shown}:{port}/ "
