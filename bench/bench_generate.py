@@ -188,9 +188,9 @@ def main() -> None:
     finally:
         server.stop()
     base = rows[0][1]
-    print(f"\n{'':56} {'chars/s':>10} {'vs baseline':>12}")
+    print(f"\n{'':68} {'chars/s':>10} {'vs baseline':>12}")
     for name, rate, note in rows:
-        print(f"{name:56} {rate:10,.0f} {rate / base:11.2f}x" + (f"   ({note})" if note else ""))
+        print(f"{name:68} {rate:10,.0f} {rate / base:11.2f}x" + (f"   ({note})" if note else ""))
 
 
 if __name__ == "__main__":
