@@ -68,3 +68,6 @@ def tiny_corpus(tmp_path_factory):
         fake.stop()
     assert all(n > 0 for n in result.split_counts().values()), result.split_counts()
     return result.corpus_dir
+
+
+from model_fixtures import tiny_checkpoint  # noqa: E402,F401  (serve, export and page tests share one fit)

@@ -59,8 +59,23 @@ def _run_generate(argv: list[str]) -> int:
     return run_generate(argv, prog=f"{program_name()} generate")
 
 
+def _run_serve(argv: list[str]) -> int:
+    from .serve import main as serve_main  # its web libraries load only when it runs
+
+    return serve_main(argv)
+
+
+def _run_export(argv: list[str]) -> int:
+    from .export import main as export_main
+
+    return export_main(argv)
+
+
 EXTRA_COMMANDS: dict[str, ExtraCommand] = {
     "generate": ExtraCommand("Write text with a trained checkpoint, streamed to stdout.", _run_generate),
+    "serve": ExtraCommand("Serve a checkpoint: an OpenAI-style completions API and a page to play with it.",
+                          _run_serve),
+    "export": ExtraCommand("Export a checkpoint to ONNX or TorchScript, with its vocabulary as JSON.", _run_export),
 }
 
 

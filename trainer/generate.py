@@ -11,7 +11,7 @@ import inspect
 import math
 import sys
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +90,41 @@ def pick(logits: torch.Tensor, config: SamplingConfig, recent: deque, generator:
     return int(torch.multinomial(probs, 1, generator=generator))
 
 
+def prompt_ids(tokenizer: CharTokenizer | WordTokenizer, prompt: str) -> list[int]:
+    """The prompt's token ids; an empty prompt starts as at a line break (or <unk> when the vocabulary has none)."""
+    return tokenizer.encode(prompt).tolist() or (tokenizer.encode("\n").tolist() or [0])[:1]
+
+
+class StopSequences:
+    """Cuts streamed text at the first of the stop strings; text that could still be the start of
+    one is held back until the next piece shows whether it is."""
+
+    def __init__(self, stops: Sequence[str] = ()):
+        self.stops = [stop for stop in stops if stop]
+        self.pending = ""
+        self.stopped = False
+
+    def feed(self, piece: str) -> str:
+        """The text that can be given out now; sets ``stopped`` once a stop string is seen."""
+        if not self.stops:
+            return piece
+        self.pending += piece
+        found = [at for at in (self.pending.find(stop) for stop in self.stops) if at >= 0]
+        if found:
+            self.stopped = True
+            out, self.pending = self.pending[:min(found)], ""
+            return out
+        held = max((n for stop in self.stops for n in range(min(len(stop) - 1, len(self.pending)), 0, -1)
+                    if self.pending.endswith(stop[:n])), default=0)
+        out, self.pending = self.pending[:len(self.pending) - held], self.pending[len(self.pending) - held:]
+        return out
+
+    def flush(self) -> str:
+        """What was held back, at the end of the text."""
+        out, self.pending = self.pending, ""
+        return out
+
+
 @torch.no_grad()
 def sample(model: LSTMLanguageModel, tokenizer: CharTokenizer | WordTokenizer, prompt: str, length: int,
            config: SamplingConfig | None = None, seed: int | None = None) -> Iterator[str]:
@@ -97,8 +132,7 @@ def sample(model: LSTMLanguageModel, tokenizer: CharTokenizer | WordTokenizer, p
     config = config or SamplingConfig()
     config.validate()
     generator = torch.Generator(device=model.device).manual_seed(seed) if seed is not None else None
-    # an empty prompt starts as at a line break (or <unk> when the vocabulary has none)
-    ids = tokenizer.encode(prompt).tolist() or (tokenizer.encode("\n").tolist() or [0])[:1]
+    ids = prompt_ids(tokenizer, prompt)
     logits, hidden = model(torch.tensor([ids], device=model.device))
     last = logits[0, -1]
     recent = deque(ids[-config.repetition_window:], maxlen=config.repetition_window)
@@ -113,8 +147,15 @@ def sample(model: LSTMLanguageModel, tokenizer: CharTokenizer | WordTokenizer, p
 
 
 def generate(model, tokenizer, prompt: str, length: int, config: SamplingConfig | None = None,
-             seed: int | None = None) -> str:
-    return "".join(sample(model, tokenizer, prompt, length, config, seed))
+             seed: int | None = None, stop: Sequence[str] = ()) -> str:
+    """Up to ``length`` tokens of text after ``prompt``, ended before the first of ``stop`` if one appears."""
+    cut = StopSequences(stop)
+    out = []
+    for piece in sample(model, tokenizer, prompt, length, config, seed):
+        out.append(cut.feed(piece))
+        if cut.stopped:
+            return "".join(out)
+    return "".join(out) + cut.flush()
 
 
 def unknown_symbols(tokenizer: CharTokenizer | WordTokenizer, text: str) -> list[str]:
