@@ -206,7 +206,8 @@ def measure(size: int, root: Path, paragraphs: list[str], jobs: int, texts: str)
     folder = root / f"books-{size}"
     started = time.perf_counter()
     write_corpus(folder, size, paragraphs, texts)
-    print(f"  {size:,} books written in {time.perf_counter() - started:.1f} s; building...", file=sys.stderr, flush=True)
+    print(f"  {size:,} books written in {time.perf_counter() - started:.1f} s; building...",
+          file=sys.stderr, flush=True)
     site = StaticSite(folder / "site")
     try:
         mirror = str(folder / "mirror") if texts == "mirror" else ""

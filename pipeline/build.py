@@ -1,10 +1,11 @@
 """``python -m pipeline build``: the stages in order, and what became of every book.
 
 Per book, the steps of steps.py: metadata (RDF) → type filter → download text, in download threads;
-then clean → language → language filter → profile (foreign passages cut, size, MinHash) → length
-filter, in ``--jobs`` worker processes (workers.py). A book moves on as soon as it is fetched.
-Then across the shelf: duplicates → splits → publish a version (or nothing, when nothing changed).
-The whole run after resolving the shelf holds the corpus's lock.
+then clean → binary filter → language → language filter → profile (foreign passages cut, size,
+MinHash) → length filter, in ``--jobs`` worker processes (workers.py). A book moves on as soon as it
+is fetched.
+Then across the corpus: duplicates → splits → publish a version (or nothing, when nothing changed).
+The whole run after resolving the selectors holds the corpus's lock.
 """
 
 from __future__ import annotations
@@ -17,84 +18,33 @@ from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
-from .book import FAILED, Book, RunCounts, reason_kind
+from .analysis import corpus_text
+from .book import Book
 from .cache import RawCache
-from .config import SPLIT_NAMES, BuildConfig, HttpConfig, default_delay
+from .config import BuildConfig, HttpConfig, default_delay
 from .dedup import DedupInput, find_duplicates
 from .download import TextSource
-from .errors import FetchError, Interrupted, PipelineError, SourceError
+from .errors import FetchError, Interrupted, SourceError
 from .fetcher import Fetcher
 from .http_client import PoliteClient
 from .lock import CorpusLock
-from .publish import CorpusDir, PublishedVersion, PublishPlan, books_csv, content_key, publish
+from .publish import PublishPlan, books_csv, content_key, publish
+from .result import BuildResult, NothingKeptError, compare, dropped_by_kind, manifest_counts
 from .selectors import Discovery, Selection
 from .shelves import Shelf, fetch_shelf_index
-from .site import GutenbergSite
-from .splits import SplitKeyRegistry, split_keys, split_of
+from .site import GutenbergSite, UrlPolicy
+from .splits import SplitKeyRegistry, SplitSettings, resolve_split_settings, split_keys, split_of
 from .steps import IO_STEPS, BookContext, CpuServices, IoServices, run_cpu_steps, run_steps
+from .versions import CURRENT, CorpusDir, PublishedVersion
 from .workers import CpuPool
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class BuildResult:
-    shelf: Selection
-    """What the corpus holds: one shelf (as before selectors), or a union of selectors."""
-    books: list[Book]
-    source: str
-    """Where the book list and texts came from, for the summary."""
-    corpus_dir: Path
-    dry_run: bool = False
-    counts: RunCounts = field(default_factory=RunCounts)
-    metadata_notes: dict[int, str] = field(default_factory=dict)
-    """Books whose RDF could not be read, with why (not fatal)."""
-    cleaned: int = 0
-    cleaned_from_cache: int = 0
-    version: Path | None = None
-    """The version ``current`` names after the run: the new one, or the old one when nothing changed."""
-    published: bool = False
-    """A new version was published (False for a no-op refresh and a dry run)."""
-    previous_version: str | None = None
-    changes: dict = field(default_factory=dict)
-    """Per split: books added, removed, changed (and moved, which only a new salt or ratios can cause)."""
-    pruned: list[str] = field(default_factory=list)
-    stage_seconds: Counter = field(default_factory=Counter)
-    """Seconds spent in each stage; for the per-book steps, summed over the download threads and worker processes."""
-    dropped_by_step: Counter = field(default_factory=Counter)
-    """Books each per-book step dropped, skipped or failed (``error``: an unexpected error)."""
-
-    @property
-    def kept(self) -> list[Book]:
-        return [b for b in self.books if b.usable]
-
-    def split_counts(self) -> dict[str, int]:
-        return {split: sum(1 for b in self.kept if b.split == split) for split in SPLIT_NAMES}
-
-    @property
-    def stale(self) -> list[Book]:
-        """Books whose refresh failed; their last good copy was used."""
-        return [b for b in self.books if b.stale]
-
-    @property
-    def flagged(self) -> list[Book]:
-        """Books the cleaner raised a flag on (empty or suspiciously small results)."""
-        return [b for b in self.books if b.clean_audit and any(
-            "removed" in f or "empty" in f for f in b.clean_audit["flags"])]
-
-    @property
-    def failed(self) -> list[Book]:
-        return [b for b in self.books if b.status == FAILED]
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failed or self.stale else 0
 
 
 MIN_BOOKS_FOR_WORKERS = 16
@@ -102,11 +52,13 @@ MIN_BOOKS_FOR_WORKERS = 16
 
 
 def open_fetcher(base_url: str, cache_dir: Path, http: HttpConfig, *, hosts: set[str] | None = None,
-                 delays: dict[str, float] | None = None, stop: threading.Event | None = None) -> Fetcher:
+                 delays: dict[str, float] | None = None, stop: threading.Event | None = None,
+                 mirror_url: str | None = None) -> Fetcher:
     host = urlsplit(base_url).netloc.lower()
     if delays is None:
         delays = {host: http.delay if http.delay is not None else default_delay(base_url)}
-    client = PoliteClient(http, allowed_hosts=hosts or {host}, delays=delays, stop=stop)
+    client = PoliteClient(http, allowed_hosts=hosts or {host}, delays=delays, stop=stop,
+                          policy=UrlPolicy(base_url, mirror_url))
     return Fetcher(client, RawCache(cache_dir), respect_robots=http.respect_robots)
 
 
@@ -127,11 +79,16 @@ class Build:
         self.stop = stop or threading.Event()
         self.site = GutenbergSite(config.base_url)
         self.fetcher = open_fetcher(config.base_url, config.resolved_cache_dir, config.http,
-                                    hosts=config.hosts(), delays=config.delays(), stop=self.stop)
+                                    hosts=config.hosts(), delays=config.delays(), stop=self.stop,
+                                    mirror_url=config.mirror if config.mirror_is_url else None)
         self.discovery = Discovery(self.fetcher, self.site, config.source)
         self.text_source = TextSource(self.site, config.mirror, mirror_is_url=config.mirror_is_url)
         self.io_services = IoServices(self.fetcher, self.site, self.text_source)
         self.cpu_services = CpuServices(config.resolved_cache_dir, config.corpus)
+        # the cache folders the CPU steps write to are flushed once, when those steps end (workers send
+        # theirs back with each book), and before anything is published
+        self.cache_folders = self.cpu_services.folders
+        self.clean_cache = self.cpu_services.clean_cache
         self._timing_lock = threading.Lock()
         self._stage_seconds: Counter = Counter()
         self._dropped_by_step: Counter = Counter()
@@ -152,6 +109,7 @@ class Build:
         corpus = CorpusDir(self.config.out / shelf.slug)
         corpus.check()
         if self.config.dry_run:
+            self.settle_splits(corpus, corpus.read_current(), SplitKeyRegistry(corpus.root))
             with self.timed("discover"):
                 books = self.list_books(shelf)
             result = BuildResult(shelf=shelf, books=books, source=self.describe_source(), corpus_dir=corpus.root,
@@ -159,22 +117,36 @@ class Build:
             result.counts.found = len(books)
             return result
         with CorpusLock(corpus.root):
+            corpus.remove_leftovers()
+            previous = corpus.read_current()
+            registry = SplitKeyRegistry(corpus.root)
+            settings = self.settle_splits(corpus, previous, registry)
             with self.timed("discover"):
                 books = self.list_books(shelf)
             result = BuildResult(shelf=shelf, books=books, source=self.describe_source(), corpus_dir=corpus.root)
             result.counts.found = len(books)
-            corpus.remove_leftovers()
-            previous = corpus.read_current()
             self.acquire(result)
             with self.timed("duplicates"):
                 self.drop_duplicates(result.books, previous)
             with self.timed("splits"):
-                self.assign_splits(result.books, previous, SplitKeyRegistry(corpus.root))
+                self.assign_splits(result.books, previous, registry, settings)
             with self.timed("publish"):
                 self.publish(result, corpus, previous)
+                self.cache_folders.flush()  # texts cleaned again while publishing
         result.stage_seconds = self._stage_seconds
         result.dropped_by_step = self._dropped_by_step
         return result
+
+    def settle_splits(self, corpus: CorpusDir, previous: PublishedVersion | None,
+                      registry: SplitKeyRegistry) -> SplitSettings:
+        """The salt and shares this build splits with: the corpus's own; others only with ``reshuffle``."""
+        recorded = registry.settings()
+        if recorded is None and previous is not None:  # a corpus from before the registry recorded them
+            recorded = SplitSettings.from_record(previous.manifest.get("config", {}).get("corpus", {}))
+        settings = resolve_split_settings(self.config.corpus, recorded, corpus.root)
+        corpus_config = replace(self.config.corpus, split_ratios=settings.ratios, split_salt=settings.salt)
+        self.config = replace(self.config, corpus=corpus_config)
+        return settings
 
     def describe_source(self) -> str:
         listing = "catalog" if self.config.source == "catalog" else "shelf pages"
@@ -277,6 +249,8 @@ class Build:
                     ctx = BookContext(dropped_by="error")
                 else:
                     book.__dict__.update(returned.__dict__)
+                    for folder in ctx.unsynced_folders:
+                        self.cache_folders.add(folder)
                 finished(book, ctx)
         except (KeyboardInterrupt, Interrupted):
             self.stop.set()
@@ -289,6 +263,7 @@ class Build:
             if workers is not None:
                 workers.shutdown(cancel=True)
             bar.close()
+            self.cache_folders.flush()
 
     # -- across the shelf ---------------------------------------------------------------------------
 
@@ -302,8 +277,8 @@ class Build:
             book.kept_id = duplicate.kept_id
             book.drop(duplicate.reason)
 
-    def assign_splits(self, books: list[Book], previous: PublishedVersion | None, registry: SplitKeyRegistry) -> None:
-        corpus = self.config.corpus
+    def assign_splits(self, books: list[Book], previous: PublishedVersion | None, registry: SplitKeyRegistry,
+                      settings: SplitSettings) -> None:
         # the registry wins: it also remembers books missing from the last version
         known = {**(previous.split_keys if previous else {}), **registry.load()}
         kept = [b.id for b in books if b.usable]
@@ -312,12 +287,12 @@ class Build:
         for book in books:
             if book.id in keys:
                 book.split_key = keys[book.id]
-                book.split = split_of(keys[book.id], corpus.split_salt, corpus.split_ratios)
+                book.split = split_of(keys[book.id], settings.salt, settings.ratios)
             elif book.id in known:
                 book.split_key = known[book.id]  # dropped this time; shown so the row explains itself
         added = {book: key for book, key in keys.items() if book not in known}
-        if added:
-            registry.save({**known, **added})
+        if added or registry.settings() != settings:
+            registry.save({**known, **added}, settings)
 
     def publish(self, result: BuildResult, corpus: CorpusDir, previous: PublishedVersion | None) -> None:
         books = result.books
@@ -326,16 +301,22 @@ class Build:
         key = content_key(table, self.config.corpus)
         result.previous_version = previous.path.name if previous else None
         result.changes = compare(previous, books)
+        broken = corpus.current() is None and (corpus.current_problem() or "was missing")
         if previous is not None and previous.manifest.get("content_key") == key:
             result.version = previous.path
+            if broken:
+                corpus.switch_current(previous.path.name)
+                result.repaired = f"{CURRENT} {broken}; it now names {previous.path.name}"
+            result.pruned = corpus.prune(self.config.corpus.keep_versions)
             return
         if not result.kept:
             detail = ", ".join(f"{n} {kind}" for kind, n in result.counts.drop_reasons.most_common())
             detail = detail or "the shelf is empty"
-            kept_note = f"; {previous.path.name} stays current" if previous else ""
+            kept_note = f"; {previous.path.name} stays current" if previous and not broken else ""
+            result.version = previous.path if previous and not broken else None
             what = f"shelf {result.shelf.name!r}" if result.shelf.id is not None else repr(result.shelf.name)
-            raise PipelineError(f"no book of {what} was kept ({detail}); "
-                                f"nothing was published{kept_note}")
+            raise NothingKeptError(f"no book of {what} was kept ({detail}); "
+                                   f"nothing was published{kept_note}", result)
         plan = PublishPlan(
             shelf=result.shelf.manifest_record(),
             source={"base_url": self.config.base_url, "listing": self.config.source, "mirror": self.config.mirror},
@@ -344,49 +325,15 @@ class Build:
         bar = tqdm(total=len(result.kept), unit="book", desc=f"publishing {result.shelf.slug}",
                    disable=not self.progress, dynamic_ncols=True)
         try:
-            result.version = publish(corpus, books, table, plan, self.config, progress=bar)
+            result.version = publish(corpus, books, table, plan, self.config, self.corpus_text, progress=bar)
         finally:
             bar.close()
         result.published = True
+        if broken and previous is not None:
+            result.repaired = f"{CURRENT} {broken}; it now names {result.version.name}"
         result.pruned = corpus.prune(self.config.corpus.keep_versions)
 
-
-def compare(previous: PublishedVersion | None, books: list[Book]) -> dict:
-    """What a new version changes per split: ids added, removed, changed (new text) and moved."""
-    before = previous.kept if previous else {}
-    now = {b.id: b for b in books if b.usable}
-    changes = {split: {"added": [], "removed": [], "changed": [], "moved": []} for split in SPLIT_NAMES}
-    for book_id, book in now.items():
-        old = before.get(book_id)
-        if old is None:
-            changes[book.split]["added"].append(book_id)
-        elif old["split"] != book.split:
-            changes[book.split]["moved"].append(book_id)
-        elif old["sha256"] != book.sha256:
-            changes[book.split]["changed"].append(book_id)
-    for book_id, old in before.items():
-        if book_id not in now and old["split"] in changes:
-            changes[old["split"]]["removed"].append(book_id)
-    for split in changes.values():
-        for ids in split.values():
-            ids.sort()
-    return changes
-
-
-def dropped_by_kind(books: list[Book]) -> Counter:
-    """Every book left out of the corpus, by the kind of reason: skipped, failed or dropped by a filter."""
-    return Counter("failed" if b.status == FAILED else reason_kind(b.reason) for b in books if not b.usable)
-
-
-def manifest_counts(result: BuildResult) -> dict:
-    counts = result.counts
-    return {
-        "found": counts.found,
-        "fetch": {"downloaded": counts.by_status["downloaded"], "not_modified": counts.by_status["not_modified"],
-                  "skipped": counts.by_status["skipped"], "failed": counts.by_status["failed"],
-                  "stale": len(result.stale), "bytes_downloaded": counts.bytes_downloaded},
-        "cleaned": result.cleaned,
-        "kept": len(result.kept),
-        "dropped": dict(sorted(counts.drop_reasons.items())),
-        "splits": result.split_counts(),
-    }
+    def corpus_text(self, book: Book) -> str:
+        """What a kept book contributes to the corpus: its cleaned text (checked against its sha256) less
+        any foreign passages."""
+        return corpus_text(book, self.clean_cache.read_text(book))

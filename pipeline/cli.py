@@ -4,32 +4,37 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import re
 import signal
 import sys
 import threading
-from collections import Counter
 from pathlib import Path
 
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from . import __version__
-from .book import DOWNLOADED, DROPPED, FAILED, NOT_MODIFIED, SKIPPED, reason_kind
-from .build import Build, BuildResult, list_shelves, open_fetcher
+from .build import Build, NothingKeptError, list_shelves, open_fetcher
 from .clean import CleanInputError, CleanOptions, clean, explain, read_input
-from .config import (BASE_URL_ENV, DEFAULT_BASE_URL, BuildConfig, CorpusConfig, HttpConfig, available_cores,
-                     check_directory, check_url)
+from .config import BuildConfig, available_cores, check_directory, check_url
 from .decode import decode
 from .errors import ConfigError, PipelineError
 from .files import write_atomically
+from .options import (
+    add_corpus_options,
+    add_selector_options,
+    add_site_options,
+    corpus_config,
+    http_config,
+    selectors_from_args,
+)
 from .report import format_report, load_report, plot_lengths
-from .selectors import Selector
 from .shelves import search_shelves
+from .summary import print_summary
+from .verify import resolve_version, verify_version
 
 EXIT_CODES = """exit codes (for cron):
   0   ok: a new version was published, or nothing had changed
-  1   some books failed; the corpus was still published (a failed refresh keeps the last good copy)
+  1   some books failed (the corpus was still published; a failed refresh keeps the last good copy),
+      or no book was kept (nothing was published)
   2   usage or config error; nothing was done
   3   the site, catalog or mirror could not be used; nothing was done
   75  another build of this corpus is running; nothing was done (try again later)
@@ -41,138 +46,6 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def parse_size(text: str) -> int:
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(?:i?[bB])?\s*", text)
-    if not match:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size; use bytes or a suffix: 512K, 64M, 1G")
-    scale = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
-    return int(float(match.group(1)) * scale)
-
-
-def parse_share(text: str) -> float:
-    try:
-        value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a share; give a number like 0.8 or 80%") from None
-    return value
-
-
-def parse_ratios(text: str) -> tuple[float, float, float]:
-    parts = re.split(r"[/,:]", text)
-    try:
-        ratios = tuple(float(p) for p in parts)
-    except ValueError:
-        ratios = ()
-    if len(ratios) != 3:
-        raise argparse.ArgumentTypeError(f"{text!r} is not three shares for train/val/test; give one like 90/5/5")
-    return ratios  # type: ignore[return-value]
-
-
-def parse_separator(text: str) -> str:
-    """Backslash escapes as in Python strings, so a shell user can write '\\n\\n'."""
-    try:
-        return text.encode("utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8")
-    except (UnicodeDecodeError, UnicodeEncodeError):
-        raise argparse.ArgumentTypeError(f"{text!r} has a broken backslash escape") from None
-
-
-def add_corpus_options(parser: argparse.ArgumentParser) -> None:
-    corpus = parser.add_argument_group("corpus")
-    defaults = CorpusConfig()
-    corpus.add_argument("--language", action="append", metavar="CODE",
-                        help="keep books in this language (langdetect code); repeat or comma-separate for several "
-                             "(default: en)")
-    corpus.add_argument("--min-language-share", type=parse_share, default=defaults.min_language_share, metavar="SHARE",
-                        help="share of a book's sample chunks that must be in a wanted language (default: 0.8)")
-    corpus.add_argument("--passage-filter", action="store_true",
-                        help="also cut runs of long paragraphs in other languages from kept books (e.g. the French "
-                             "half of a bilingual edition)")
-    corpus.add_argument("--min-words", type=int, default=defaults.min_words, metavar="N",
-                        help=f"drop books with fewer words after cleaning (default: {defaults.min_words})")
-    corpus.add_argument("--near-duplicate-threshold", type=parse_share, default=defaults.near_duplicate_threshold,
-                        metavar="JACCARD", help="similarity at which two books are editions of one work (default: 0.9)")
-    corpus.add_argument("--split", dest="split_ratios", type=parse_ratios, default=defaults.split_ratios,
-                        metavar="TRAIN/VAL/TEST", help="split shares, by book (default: 90/5/5)")
-    corpus.add_argument("--split-salt", default=defaults.split_salt, metavar="TEXT",
-                        help="salt of the split hash; a new salt reshuffles every book (default: %(default)s)")
-    corpus.add_argument("--shard-size", type=parse_size, default=defaults.shard_size, metavar="SIZE",
-                        help="largest text shard (default: 64M)")
-    corpus.add_argument("--separator", type=parse_separator, default=defaults.separator, metavar="TEXT",
-                        help=r"written between books in text shards; backslash escapes work "
-                             r"(default: '\n\n<|endoftext|>\n\n')")
-    corpus.add_argument("--keep-versions", type=int, default=defaults.keep_versions, metavar="K",
-                        help=f"published versions kept on disk (default: {defaults.keep_versions})")
-
-
-def corpus_config(args: argparse.Namespace) -> CorpusConfig:
-    languages = [code.strip() for value in (args.language or ["en"]) for code in value.split(",") if code.strip()]
-    return CorpusConfig(languages=languages, min_language_share=args.min_language_share,
-                        passage_filter=args.passage_filter, min_words=args.min_words,
-                        near_duplicate_threshold=args.near_duplicate_threshold, split_ratios=args.split_ratios,
-                        split_salt=args.split_salt, shard_size=args.shard_size, separator=args.separator,
-                        keep_versions=args.keep_versions)
-
-
-def add_selector_options(parser: argparse.ArgumentParser) -> None:
-    select = parser.add_argument_group(
-        "which books (repeat and combine: the corpus holds the union, each book once)")
-    select.add_argument("--shelf", action="append", metavar="SHELF",
-                        help='a bookshelf: slug (science-fiction), name ("Science Fiction") or id (68)')
-    select.add_argument("--author", action="append", metavar="NAME_OR_ID",
-                        help='an author\'s books: "Wells, H. G." or the id of /ebooks/author/ID')
-    select.add_argument("--top", action="append", metavar="N",
-                        help="the N most downloaded books of the Top 100 page (1 to 100)")
-    select.add_argument("--top-period", type=int, default=1, choices=(1, 7, 30), metavar="DAYS",
-                        help="the Top 100 list --top reads: downloads yesterday (1), in 7 or in 30 days (default: 1)")
-    select.add_argument("--ids", action="append", metavar="ID,ID,...", help="book ids, like 84,1342,2701")
-    select.add_argument("--ids-file", action="append", metavar="FILE",
-                        help="a file of book ids, one a line ('#' starts a comment)")
-    select.add_argument("--subject", action="append", metavar="HEADING",
-                        help='a catalog subject heading, like "Science fiction" (needs --source catalog)')
-    select.add_argument("--name", metavar="NAME",
-                        help="the corpus folder under --out; needed with more than one selector (default: the "
-                             "shelf's slug, top-100, author-wells-h-g, ...). With --source catalog and no other "
-                             "selector, --language CODE selects every text in that language")
-
-
-def selectors_from_args(args: argparse.Namespace) -> tuple[list[Selector], str]:
-    """The selectors given, in a fixed order; the first shelf goes to ``BuildConfig.shelf`` as before."""
-    if args.top_period != 1 and not args.top:
-        raise ConfigError(f"--top-period {args.top_period} needs --top N")
-    shelves = list(args.shelf or [])
-    selectors = [Selector("shelf", s) for s in shelves[1:]]
-    selectors += [Selector("author", a) for a in args.author or []]
-    selectors += [Selector("top", t, period=args.top_period) for t in args.top or []]
-    selectors += [Selector("ids", i) for i in args.ids or []]
-    selectors += [Selector("ids-file", f) for f in args.ids_file or []]
-    selectors += [Selector("subject", s) for s in args.subject or []]
-    if not shelves and not selectors and args.source == "catalog" and args.language:
-        # every text in the wanted language(s): the language is both what is listed and what is kept
-        codes = [code.strip() for value in args.language for code in value.split(",") if code.strip()]
-        selectors.append(Selector("language", ",".join(codes)))
-    return selectors, shelves[0] if shelves else ""
-
-
-def add_site_options(parser: argparse.ArgumentParser) -> None:
-    site = parser.add_argument_group("source and politeness")
-    site.add_argument("--base-url", default=os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL, metavar="URL",
-                      help=f"site with Gutenberg's URL layout (default: ${BASE_URL_ENV}, else {DEFAULT_BASE_URL})")
-    site.add_argument("--out", type=Path, default=Path("corpora"), metavar="DIR",
-                      help="corpora root; the download cache lives in DIR/.cache (default: corpora)")
-    site.add_argument("--cache-dir", type=Path, metavar="DIR", help="download cache (default: OUT/.cache)")
-    site.add_argument("--delay", type=float, metavar="SECONDS",
-                      help="minimum seconds between requests to one host (default: 2 for remote hosts, "
-                           "0 for loopback and mirrors)")
-    site.add_argument("--retries", type=int, default=HttpConfig.retries, metavar="N",
-                      help=f"retries after errors, timeouts, 5xx and 429 (default: {HttpConfig.retries})")
-    site.add_argument("--timeout", type=float, default=HttpConfig.read_timeout, metavar="SECONDS",
-                      help=f"read timeout of each request (default: {HttpConfig.read_timeout:g})")
-    site.add_argument("--max-file-size", type=parse_size, default=HttpConfig.max_file_size, metavar="SIZE",
-                      help="refuse larger files (default: 64M)")
-    site.add_argument("--user-agent", metavar="TEXT", help="replace the default User-Agent (name, version, URL)")
-    site.add_argument("--ignore-robots", action="store_true", help="do not read robots.txt (for your own mirrors)")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -200,7 +73,8 @@ def make_parser() -> argparse.ArgumentParser:
                             f"once (default: the machine's cores, {available_cores()} here; 1 runs everything in this "
                             f"process; with a delay, one request at a time per host)")
     build.add_argument("--dry-run", action="store_true", help="check the config, list the shelf's books, fetch no book")
-    build.add_argument("-q", "--quiet", action="store_true", help="print only warnings and the summary")
+    build.add_argument("-q", "--quiet", action="store_true",
+                       help="print nothing when nothing changed and nothing failed; else only warnings and the summary")
     build.add_argument("-v", "--verbose", action="store_true",
                        help="also log retries and cache decisions, and list every dropped book")
     add_corpus_options(build)
@@ -237,6 +111,19 @@ def make_parser() -> argparse.ArgumentParser:
     report.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the book-length distribution per split")
     report.set_defaults(func=run_report, verbose=False, quiet=False)
 
+    verify = commands.add_parser(
+        "verify", help="check a published corpus version byte by byte",
+        description="Check a published version whole: every file's size and sha256 against the manifest, every "
+                    "Parquet row's text against its sha256 and chars, books.csv against the Parquet files, and the "
+                    "text shards against the Parquet texts. One line per problem.",
+        epilog="examples:\n  python -m pipeline verify corpora/science-fiction\n"
+               "  python -m pipeline verify corpora/science-fiction/20261122T031500Z\n\n"
+               "exit codes: 0 the version is whole, 1 problems found (one line each), 2 no corpus there",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    verify.add_argument("corpus", type=Path, metavar="DIR",
+                        help="a shelf's corpus folder (its current version is checked) or one version folder")
+    verify.set_defaults(func=run_verify, verbose=False, quiet=False)
+
     shelves = commands.add_parser("shelves", help="list the bookshelves and their ids",
                                   description="List the site's bookshelves: id, slug and name.")
     shelves.add_argument("--search", metavar="WORD", help="only shelves whose name contains WORD")
@@ -246,12 +133,6 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def http_config(args: argparse.Namespace) -> HttpConfig:
-    return HttpConfig(delay=args.delay, read_timeout=args.timeout, retries=args.retries,
-                      max_file_size=args.max_file_size, user_agent=args.user_agent,
-                      respect_robots=not args.ignore_robots)
-
-
 def run_build(args: argparse.Namespace, stop: threading.Event) -> int:
     jobs = {} if args.jobs is None else {"jobs": args.jobs}
     selectors, shelf = selectors_from_args(args)
@@ -259,9 +140,28 @@ def run_build(args: argparse.Namespace, stop: threading.Event) -> int:
                          out=args.out, cache_dir=args.cache_dir, dry_run=args.dry_run, selectors=selectors,
                          name=args.name, http=http_config(args), corpus=corpus_config(args), **jobs)
     progress = not args.quiet and sys.stderr.isatty()
-    result = Build(config, progress=progress, stop=stop).run()
-    print_summary(result, verbose=args.verbose)
+    try:
+        result = Build(config, progress=progress, stop=stop).run()
+    except NothingKeptError as exc:  # what became of every book first, then the one-line error
+        print_summary(exc.result, verbose=args.verbose)
+        raise
+    if not args.quiet or result.eventful or result.dry_run:
+        print_summary(result, verbose=args.verbose)
     return result.exit_code
+
+
+def run_verify(args: argparse.Namespace, stop: threading.Event) -> int:
+    version, problems = resolve_version(args.corpus)
+    if not problems:
+        problems = verify_version(version)
+    for problem in problems:
+        print(f"{version}: {problem}")
+    if problems:
+        print(f"error: {version} is not whole: {len(problems)} problem{'s' if len(problems) > 1 else ''}",
+              file=sys.stderr)
+        return 1
+    print(f"ok: {version} is whole")
+    return 0
 
 
 def run_report(args: argparse.Namespace, stop: threading.Event) -> int:
@@ -331,67 +231,6 @@ def run_clean(args: argparse.Namespace, stop: threading.Event) -> int:
             print(f"{name}: {result.encoding}, {len(result.cuts)} cuts, {len(result.text):,} characters kept{flags}",
                   file=sys.stderr)
     return 1 if failed else 0
-
-
-def print_summary(result: BuildResult, *, verbose: bool = False) -> None:
-    shelf = result.shelf
-    if shelf.id is not None:
-        print(f"shelf {shelf.name!r} (id {shelf.id}): {result.counts.found} books, {result.source}")
-    else:
-        print(f"{shelf.name} ({' + '.join(shelf.labels)}) → {shelf.slug}: {result.counts.found} books, "
-              f"{result.source}")
-    if result.dry_run:
-        for book in result.books:
-            author = f" — {book.author}" if book.author else ""
-            print(f"  #{book.id:<6} {book.title}{author}")
-        print(f"dry run: {len(result.books)} books would be fetched and published under {result.corpus_dir}; "
-              f"nothing was downloaded")
-        return
-    counts = result.counts.by_status
-    print(f"  downloaded    {counts[DOWNLOADED]:>5}  ({result.counts.bytes_downloaded / 1e6:.1f} MB)")
-    print(f"  not modified  {counts[NOT_MODIFIED]:>5}")
-    print(f"  skipped       {counts[SKIPPED]:>5}")
-    for reason, n in result.counts.skip_reasons.most_common():
-        print(f"      {n:>5}  {reason}")
-    print(f"  failed        {counts[FAILED]:>5}")
-    for book in result.failed:
-        print(f"      #{book.id}  {book.reason}")
-    for book in result.stale:
-        print(f"      #{book.id}  refresh failed, last good copy kept: {book.stale}")
-    print(f"  cleaned       {result.cleaned:>5}  ({result.cleaned_from_cache} unchanged, from the clean cache)")
-    for book in result.flagged:
-        print(f"      #{book.id}  flagged: {'; '.join(book.clean_audit['flags'])}")
-    splits = result.split_counts()
-    print(f"  kept          {len(result.kept):>5}  ({', '.join(f'{s} {n}' for s, n in splits.items())})")
-    dropped = [b for b in result.books if b.status == DROPPED]
-    print(f"  dropped       {len(dropped):>5}")
-    for kind, n in Counter(reason_kind(b.reason) for b in dropped).most_common():
-        print(f"      {n:>5}  {kind}")
-    if verbose:
-        for book in dropped:
-            print(f"      #{book.id}  {book.reason}")
-    disagree = [b for b in result.books if b.language_disagrees]
-    if disagree:
-        print("  language differs from the metadata: " + ", ".join(
-            f"#{b.id} ({'+'.join(b.languages)} → {b.language_detected})" for b in disagree))
-    if result.metadata_notes:
-        ids = ", ".join(f"#{i}" for i in sorted(result.metadata_notes))
-        print(f"  without RDF metadata (kept, listing data used): {ids}")
-    if result.published:
-        if result.previous_version:
-            print(f"  changes since {result.previous_version}:")
-            for split, change in result.changes.items():
-                parts = [f"{len(ids)} {what}" for what, ids in change.items() if ids]
-                print(f"      {split:<5}  {', '.join(parts) or 'no change'}")
-                if change["moved"]:
-                    print(f"warning: {len(change['moved'])} books moved into {split}: the split salt or ratios "
-                          f"changed since {result.previous_version}", file=sys.stderr)
-        print(f"published {result.version} ({result.corpus_dir / 'current'})")
-        if result.pruned:
-            print(f"  removed old versions: {', '.join(result.pruned)}")
-    else:
-        print(f"unchanged: {result.corpus_dir / 'current'} is still {result.version.name if result.version else '-'}; "
-              f"nothing published")
 
 
 def main(argv: list[str] | None = None) -> int:

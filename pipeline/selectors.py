@@ -22,8 +22,7 @@ from pathlib import Path
 from .authors import books_by_author, read_author, resolve_author_id
 from .book import Book
 from .catalog import books_on_shelf, parse_catalog
-from .errors import (ConfigError, EmptySelectionError, FetchError, NotFoundError, SelectorNotFoundError,
-                     SourceError)
+from .errors import ConfigError, EmptySelectionError, FetchError, NotFoundError, SelectorNotFoundError, SourceError
 from .fetcher import Fetcher
 from .shelves import Shelf, fetch_shelf_index, read_shelf, resolve_shelf, slugify
 from .site import GutenbergSite

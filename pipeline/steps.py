@@ -1,7 +1,8 @@
 """The steps a Book flows through, in order; each returns keep, or drop with a reason.
 
     metadata → text only → download        (threads in the main process: polite, concurrent requests)
-    clean → language → language filter → profile → length filter    (worker processes: the CPU work)
+    clean → binary filter → language → language filter → profile → length filter
+                                            (worker processes: the CPU work)
 
 A step is a function ``(book, context) -> Outcome``. A new filter is one such function and one line
 in ``CPU_STEPS`` (or ``IO_STEPS`` when it needs the network). The runner times every step and
@@ -11,6 +12,9 @@ keeps that status; otherwise a drop before the text is fetched is a skip, and af
 
 Everything a CPU step needs travels with the book or lives in ``CpuServices`` (the caches and the
 corpus config), which each worker process builds once: a worker holds one book's text at a time.
+What a step reads back from a cache is verified first (cleaned.py, analysis.py); the folders the
+cache writes renamed files into go back with the book, so the main process flushes them, once
+each, before anything is published.
 """
 
 from __future__ import annotations
@@ -23,13 +27,14 @@ from pathlib import Path
 from typing import Callable
 
 from .analysis import AnalysisCache, BookAnalysis
-from .book import PENDING, Book, Outcome
-from .cleaned import CleanCache
+from .book import FAILED, PENDING, Book, Outcome
+from .cleaned import CacheDamagedError, CleanCache
 from .config import CorpusConfig
 from .download import TextSource, download_text
 from .errors import Interrupted
 from .fetcher import Fetcher
-from .filters import language_filter, length_filter
+from .files import FolderSyncs
+from .filters import binary_filter, language_filter, length_filter
 from .metadata import add_metadata, text_only
 from .site import GutenbergSite
 
@@ -53,8 +58,10 @@ class CpuServices:
     corpus: CorpusConfig
 
     def __post_init__(self) -> None:
-        self.clean_cache = CleanCache(self.cache_dir)
-        self.analysis_cache = AnalysisCache(self.cache_dir)
+        # folders holding renames not yet flushed: the main process flushes them when the steps end
+        self.folders = FolderSyncs()
+        self.clean_cache = CleanCache(self.cache_dir, folders=self.folders)
+        self.analysis_cache = AnalysisCache(self.cache_dir, folders=self.folders)
 
     def __getstate__(self) -> dict:
         return {"cache_dir": self.cache_dir, "corpus": self.corpus}
@@ -75,11 +82,14 @@ class BookContext:
     """Seconds per step."""
     dropped_by: str = ""
     """The step that dropped the book, if one did."""
+    unsynced_folders: list[Path] = field(default_factory=list)
+    """Cache folders a worker process renamed files into and did not flush (the main process does)."""
     _analysis: BookAnalysis | None = None
 
     def analysis(self, book: Book) -> BookAnalysis:
         if self._analysis is None:
-            self._analysis = BookAnalysis(book, self.services.analysis_cache)
+            services = self.services
+            self._analysis = BookAnalysis(book, services.analysis_cache, services.clean_cache.read_text)
         return self._analysis
 
     def finish(self) -> None:
@@ -97,6 +107,8 @@ def metadata_step(book: Book, ctx: BookContext) -> Outcome:
     if book.media_type is not None and book.languages:
         return Outcome.kept()
     ctx.note = add_metadata(book, ctx.services.fetcher, ctx.services.site)
+    if book.status == FAILED:  # its RDF could not be fetched: not published with guessed metadata
+        return Outcome.dropped(book.reason)
     return Outcome.kept()
 
 
@@ -118,6 +130,11 @@ def clean_step(book: Book, ctx: BookContext) -> Outcome:
         book.skip("empty after cleaning")
         return Outcome.dropped(book.reason)
     return Outcome.kept()
+
+
+def binary_filter_step(book: Book, ctx: BookContext) -> Outcome:
+    """A "text" that is really binary (NULs, control characters) goes no further."""
+    return binary_filter(book, ctx.services.corpus)
 
 
 def language_step(book: Book, ctx: BookContext) -> Outcome:
@@ -153,6 +170,7 @@ IO_STEPS = (
 )
 CPU_STEPS = (
     Step("clean", clean_step),
+    Step("binary filter", binary_filter_step),
     Step("language", language_step),
     Step("language filter", language_filter_step),
     Step("profile", profile_step),
@@ -185,6 +203,8 @@ def run_steps(book: Book, steps: tuple[Step, ...], ctx: BookContext) -> bool:
         raise
     except OSError as exc:  # a full disk or a permission problem, reported on the book
         book.fail(f"cannot write the cache: {exc}")
+    except CacheDamagedError as exc:  # a cached file that does not verify and cannot be rebuilt
+        book.fail(str(exc))
     except Exception as exc:
         log.debug("book %s", book.id, exc_info=True)
         book.fail(f"unexpected {type(exc).__name__}: {exc} (rerun with -v for the traceback)")

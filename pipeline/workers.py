@@ -35,7 +35,10 @@ def _start_worker(services: CpuServices) -> None:
 
 def _work(book: Book) -> tuple[Book, BookContext]:
     assert _services is not None, "worker not started"
-    return run_cpu_steps(book, _services)
+    book, ctx = run_cpu_steps(book, _services)
+    # renamed into place and flushed, but their folders not yet: the main process does that before publishing
+    ctx.unsynced_folders = _services.folders.take()
+    return book, ctx
 
 
 def process_context():

@@ -85,7 +85,8 @@ class SelectorSite(FakeGutenberg):
                               f'{html.escape(name.split(", 1")[0])} ({sum(b.downloads for b in books)})</a></li>'
                               for name, books in ranked)
             sections.append(f'<h2 id="authors-last{period}">Top 100 Authors {names[period]}</h2>\n<ol>\n{items}\n</ol>')
-        nav = " | ".join(f'<a href="#{kind}-last{p}">Top 100 {kind}</a>' for p in (1, 7, 30) for kind in ("books", "authors"))
+        nav = " | ".join(f'<a href="#{kind}-last{p}">Top 100 {kind}</a>'
+                         for p in (1, 7, 30) for kind in ("books", "authors"))
         body = "\n".join(sections)
         return f"""<?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE html>

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 import pytest
-from conftest import fast_http
+from conftest import THIRDS, fast_http
 from fake_selectors import WELLS_LIKE, SelectorSite
 
 from pipeline.authors import author_keys, same_author
@@ -92,7 +92,8 @@ def test_one_selector_names_its_folder(selector, slug):
 @pytest.mark.parametrize("overrides, message", [
     (dict(selectors=[]), "give at least one selector"),
     (dict(shelf="68", selectors=[Selector("top", "10")]), "2 selectors given: name the corpus folder with --name"),
-    (dict(selectors=[Selector("subject", "Science fiction")]), "--subject reads the offline catalog: add --source catalog"),
+    (dict(selectors=[Selector("subject", "Science fiction")]),
+     "--subject reads the offline catalog: add --source catalog"),
     (dict(selectors=[Selector("top", "101")]), "--top 101: give a count from 1 to 100"),
     (dict(selectors=[Selector("top", "5", period=3)]), "--top-period 3"),
     (dict(selectors=[Selector("ids", "1,2,3,4,5,6")]), "--ids lists 6 books: name the corpus folder with --name"),
@@ -207,7 +208,7 @@ def test_a_union_holds_each_book_once_and_says_who_brought_it(config, quill_site
 
 
 def test_a_changing_top_list_never_moves_a_kept_book(config, quill_site):
-    cfg = config(Selector("top", "8"), corpus=CorpusConfig(min_words=500, split_ratios=(1, 1, 1)))
+    cfg = config(Selector("top", "8"), corpus=CorpusConfig(min_words=500, split_ratios=THIRDS))
     first = Build(cfg, progress=False).run()
     before = {b.id: b.split for b in first.kept}
     quill_site.books[110].downloads = 5000  # a new favourite pushes the eighth book out

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from .errors import CorpusError
-from .tokenizer import CharTokenizer, WordTokenizer, tokenizer_from_dict
+from .tokenizer import CharTokenizer, Vocabulary, WordTokenizer, tokenizer_from_dict
 
 SPLITS = ("train", "val", "test")
 TOKEN_CACHE_VERSION = 1
@@ -68,6 +68,10 @@ class Corpus:
     def separator(self) -> str:
         return self.manifest["separator"]
 
+    @property
+    def version(self) -> str:
+        return str(self.manifest.get("version") or self.path.name)
+
 
 @dataclass
 class EncodedSplits:
@@ -86,10 +90,12 @@ class EncodedSplits:
         return info["tokens"] / info["chars"] if info["chars"] else 1.0
 
 
-def token_cache_key(corpus: Corpus, tokenizer: str, max_vocab: int) -> str:
+def token_cache_key(corpus: Corpus, tokenizer: str, max_vocab: int, fixed: Vocabulary | None = None) -> str:
     settings = {"v": TOKEN_CACHE_VERSION, "tokenizer": tokenizer,
-                "max_vocab": max_vocab if tokenizer == "word" else None,
+                "max_vocab": max_vocab if tokenizer == "word" and fixed is None else None,
                 "corpus": corpus.manifest.get("content_key") or corpus.manifest.get("version")}
+    if fixed is not None:  # a checkpoint's vocabulary: its ids, not the corpus's own
+        settings["vocabulary"] = hashlib.sha256(json.dumps(fixed.symbols).encode()).hexdigest()
     return f"{tokenizer}-" + hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -97,12 +103,16 @@ def user_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gutenberg-lstm" / "tokens"
 
 
-def encode_corpus(corpus: Corpus, tokenizer: str = "char", max_vocab: int = 20000) -> EncodedSplits:
+def encode_corpus(corpus: Corpus, tokenizer: str = "char", max_vocab: int = 20000,
+                  fixed: Vocabulary | None = None) -> EncodedSplits:
     """The encoded splits, from the cache beside the corpus when there, else encoded now and cached.
+
+    ``fixed`` (a checkpoint's tokenizer) encodes every split instead of a vocabulary built from the train split:
+    a run given a checkpoint must use the ids its weights were trained with.
 
     A corpus that cannot be written to (a read-only mount) is cached under ~/.cache/gutenberg-lstm instead.
     """
-    key = token_cache_key(corpus, tokenizer, max_vocab)
+    key = token_cache_key(corpus, tokenizer, max_vocab, fixed)
     beside = corpus.path / "tokens" / key
     elsewhere = user_cache_dir() / f"{corpus.path.name}-{key}"
     for folder in (beside, elsewhere):
@@ -115,7 +125,7 @@ def encode_corpus(corpus: Corpus, tokenizer: str = "char", max_vocab: int = 2000
         writable = False
     folder = beside if writable else elsewhere
     try:
-        return _encode(corpus, tokenizer, max_vocab, folder)
+        return _encode(corpus, tokenizer, max_vocab, folder, fixed)
     except OSError as exc:
         raise CorpusError(f"cannot write the token cache {folder}: {exc.strerror or exc}; free some space or "
                           f"set XDG_CACHE_HOME to a writable folder") from None
@@ -126,8 +136,10 @@ def _load(folder: Path) -> EncodedSplits:
     return EncodedSplits(folder, tokenizer_from_dict(meta["tokenizer"]), meta)
 
 
-def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path) -> EncodedSplits:
-    if tokenizer == "char":
+def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path, fixed: Vocabulary | None) -> EncodedSplits:
+    if fixed is not None:
+        vocab = fixed
+    elif tokenizer == "char":
         vocab = CharTokenizer.build(corpus.texts("train"))
     else:
         vocab = WordTokenizer.build(corpus.texts("train"), max_vocab)
@@ -138,7 +150,7 @@ def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path) -> Enc
     separator = vocab.encode(corpus.separator).astype(dtype)
     splits = {}
     for split in SPLITS:
-        tokens = chars = 0
+        tokens = chars = unknown = 0
         with open(temp / f"{split}.bin", "wb") as out:
             for n, text in enumerate(corpus.texts(split) if corpus.manifest["splits"].get(split, {}).get("books")
                                      else []):
@@ -148,11 +160,12 @@ def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path) -> Enc
                     chars += len(corpus.separator)
                 ids = vocab.encode(text).astype(dtype)
                 ids.tofile(out)
+                unknown += int(np.count_nonzero(ids == 0))
                 tokens += len(ids)
                 chars += len(text)
             out.flush()
             os.fsync(out.fileno())
-        splits[split] = {"tokens": tokens, "chars": chars}
+        splits[split] = {"tokens": tokens, "chars": chars, "unknown": unknown}
     meta = {"dtype": dtype, "tokenizer": vocab.to_dict(), "splits": splits}
     (temp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     try:

@@ -16,11 +16,14 @@ and a resumed run creates iterators at other moments than an uninterrupted one.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
+from .checkpoint import corpus_record, load_checkpoint, tokenizer_of
 from .corpus import Corpus, EncodedSplits, encode_corpus
 from .errors import ConfigError, CorpusError
 
@@ -85,13 +88,14 @@ class RandomWindows(IterableDataset):
 
 
 class CorpusDataModule(pl.LightningDataModule):
-    def __init__(self, corpus: str = "corpora/science-fiction/current", tokenizer: str = "char",
+    def __init__(self, corpus: str | None = None, tokenizer: str = "char",
                  max_vocab: int = 20000, seq_len: int = 128, batch_size: int = 32, eval_batch_size: int | None = None,
-                 mode: str = "carried", batches_per_epoch: int = 1000, seed: int = 1234):
+                 mode: str = "carried", batches_per_epoch: int = 1000, seed: int = 1234,
+                 vocabulary_from: str | None = None):
         """A corpus built by ``python -m pipeline build``, as batches for truncated BPTT.
 
         Args:
-            corpus: A corpus version folder, or a shelf folder whose ``current`` version is read.
+            corpus: A corpus version folder, or a shelf folder whose ``current`` version is read (required).
             tokenizer: ``char`` (every character of the train split) or ``word`` (top ``max_vocab`` words).
             max_vocab: Vocabulary size of the word tokenizer, ``<unk>`` included.
             seq_len: Tokens per row of a batch: the truncated-BPTT length.
@@ -100,6 +104,9 @@ class CorpusDataModule(pl.LightningDataModule):
             mode: ``carried`` (hidden state carried across batches, char-rnn style) or ``random`` (random windows).
             batches_per_epoch: Batches per epoch in ``random`` mode.
             seed: Seed of the random windows.
+            vocabulary_from: A checkpoint whose vocabulary encodes the corpus, instead of one built from its train
+                split. Set from ``--ckpt_path`` by every command given a checkpoint: its weights only understand
+                the ids they were trained with, whatever the corpus became since.
         """
         super().__init__()
         if tokenizer not in ("char", "word"):
@@ -112,12 +119,37 @@ class CorpusDataModule(pl.LightningDataModule):
                 raise ConfigError(f"data.{name} must be 1 or more, not {value}")
         if max_vocab < 2:
             raise ConfigError(f"data.max_vocab must be 2 or more (<unk> and one word), not {max_vocab}")
-        self.save_hyperparameters()
+        if not corpus:
+            raise ConfigError("data.corpus is not set: give a config (--config configs/debug.yaml...) or "
+                              "--data.corpus corpora/SHELF")
+        self.save_hyperparameters(ignore=["vocabulary_from"])
         self.corpus = Corpus.open(corpus)
         for split in ("train", "val"):
             self.corpus.require(split)
-        self.encoded: EncodedSplits = encode_corpus(self.corpus, tokenizer, max_vocab)
+        fixed = None
+        if vocabulary_from is not None:
+            checkpoint = load_checkpoint(vocabulary_from)
+            fixed = tokenizer_of(checkpoint, vocabulary_from)
+            if fixed.kind != tokenizer:
+                raise ConfigError(f"data.tokenizer is {tokenizer!r} but {vocabulary_from} was trained with "
+                                  f"{fixed.kind!r}; use the config the checkpoint was trained with")
+            trained_on = corpus_record(checkpoint)
+            del checkpoint
+        self.encoded: EncodedSplits = encode_corpus(self.corpus, tokenizer, max_vocab, fixed)
+        if fixed is not None:
+            self._report_corpus_change(trained_on)
         self.train_batches: CarriedBatches | RandomWindows | None = None
+
+    def _report_corpus_change(self, trained_on: dict) -> None:
+        now = {"version": self.corpus.manifest.get("version"), "content_key": self.corpus.manifest.get("content_key")}
+        if not trained_on or (trained_on.get("content_key"), trained_on.get("version")) == (now["content_key"],
+                                                                                             now["version"]):
+            return
+        unknown = sum(info.get("unknown", 0) for info in self.encoded.meta["splits"].values())
+        print(f"note: the checkpoint was trained on corpus version {trained_on.get('version')} (content key "
+              f"{str(trained_on.get('content_key'))[:12]}), data.corpus is version {now['version']} (content key "
+              f"{str(now['content_key'])[:12]}): encoding with the checkpoint's vocabulary ({unknown:,} tokens of "
+              f"this corpus are not in it and read as <unk>)", file=sys.stderr)
 
     @property
     def vocab_size(self) -> int:

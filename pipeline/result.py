@@ -1,0 +1,126 @@
+"""What a build did: the result every command reports from, and the manifest's counts and changes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .book import FAILED, Book, RunCounts, reason_kind
+from .config import SPLIT_NAMES
+from .errors import PipelineError
+from .selectors import Selection
+from .versions import PublishedVersion
+
+
+@dataclass
+class BuildResult:
+    shelf: Selection
+    """What the corpus holds: one shelf (as before selectors), or a union of selectors."""
+    books: list[Book]
+    source: str
+    """Where the book list and texts came from, for the summary."""
+    corpus_dir: Path
+    dry_run: bool = False
+    counts: RunCounts = field(default_factory=RunCounts)
+    metadata_notes: dict[int, str] = field(default_factory=dict)
+    """Books whose RDF could not be read, with why (not fatal)."""
+    cleaned: int = 0
+    cleaned_from_cache: int = 0
+    version: Path | None = None
+    """The version ``current`` names after the run: the new one, or the old one when nothing changed."""
+    published: bool = False
+    """A new version was published (False for a no-op refresh and a dry run)."""
+    previous_version: str | None = None
+    changes: dict = field(default_factory=dict)
+    """Per split: books added, removed, changed, moved in and moved out (moves: only with --reshuffle)."""
+    pruned: list[str] = field(default_factory=list)
+    repaired: str | None = None
+    """What was wrong with the ``current`` link when the run started, and what it names now."""
+    stage_seconds: Counter = field(default_factory=Counter)
+    """Seconds spent in each stage; for the per-book steps, summed over the download threads and worker processes."""
+    dropped_by_step: Counter = field(default_factory=Counter)
+    """Books each per-book step dropped, skipped or failed (``error``: an unexpected error)."""
+
+    @property
+    def kept(self) -> list[Book]:
+        return [b for b in self.books if b.usable]
+
+    def split_counts(self) -> dict[str, int]:
+        return {split: sum(1 for b in self.kept if b.split == split) for split in SPLIT_NAMES}
+
+    @property
+    def stale(self) -> list[Book]:
+        """Books whose refresh failed; their last good copy was used."""
+        return [b for b in self.books if b.stale]
+
+    @property
+    def flagged(self) -> list[Book]:
+        """Books the cleaner raised a flag on (empty or suspiciously small results)."""
+        return [b for b in self.books if b.clean_audit and any(
+            "removed" in f or "empty" in f for f in b.clean_audit["flags"])]
+
+    @property
+    def failed(self) -> list[Book]:
+        return [b for b in self.books if b.status == FAILED]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed or self.stale else 0
+
+    @property
+    def eventful(self) -> bool:
+        """Anything a quiet run must report: a new version, a repair, a deletion, a failure."""
+        return bool(self.published or self.repaired or self.pruned or self.exit_code)
+
+
+class NothingKeptError(PipelineError):
+    """No selected book was kept, so nothing was published; ``result`` says what became of each."""
+
+    def __init__(self, message: str, result: BuildResult):
+        super().__init__(message)
+        self.result = result
+
+
+def compare(previous: PublishedVersion | None, books: list[Book]) -> dict:
+    """What a new version changes per split: ids added, removed, changed (new text), moved in and moved out."""
+    before = previous.kept if previous else {}
+    now = {b.id: b for b in books if b.usable}
+    changes = {split: {"added": [], "removed": [], "changed": [], "moved_in": [], "moved_out": []}
+               for split in SPLIT_NAMES}
+    for book_id, book in now.items():
+        old = before.get(book_id)
+        if old is None:
+            changes[book.split]["added"].append(book_id)
+        elif old["split"] != book.split:
+            changes[book.split]["moved_in"].append(book_id)
+            if old["split"] in changes:
+                changes[old["split"]]["moved_out"].append(book_id)
+        elif old["sha256"] != book.sha256:
+            changes[book.split]["changed"].append(book_id)
+    for book_id, old in before.items():
+        if book_id not in now and old["split"] in changes:
+            changes[old["split"]]["removed"].append(book_id)
+    for split in changes.values():
+        for ids in split.values():
+            ids.sort()
+    return changes
+
+
+def dropped_by_kind(books: list[Book]) -> Counter:
+    """Every book left out of the corpus, by the kind of reason: skipped, failed or dropped by a filter."""
+    return Counter("failed" if b.status == FAILED else reason_kind(b.reason) for b in books if not b.usable)
+
+
+def manifest_counts(result: BuildResult) -> dict:
+    counts = result.counts
+    return {
+        "found": counts.found,
+        "fetch": {"downloaded": counts.by_status["downloaded"], "not_modified": counts.by_status["not_modified"],
+                  "skipped": counts.by_status["skipped"], "failed": counts.by_status["failed"],
+                  "stale": len(result.stale), "bytes_downloaded": counts.bytes_downloaded},
+        "cleaned": result.cleaned,
+        "kept": len(result.kept),
+        "dropped": dict(sorted(counts.drop_reasons.items())),
+        "splits": result.split_counts(),
+    }
