@@ -25,7 +25,7 @@ from .catalog import books_on_shelf, parse_catalog
 from .errors import ConfigError, EmptySelectionError, FetchError, NotFoundError, SelectorNotFoundError, SourceError
 from .fetcher import Fetcher
 from .shelves import Shelf, fetch_shelf_index, read_shelf, resolve_shelf, slugify
-from .site import GutenbergSite
+from .site import MAX_BOOK_ID, GutenbergSite, parse_book_id
 from .subjects import books_on_subject, texts_in_language
 from .top import PERIODS, parse_top_authors, read_top, top_url
 
@@ -70,12 +70,16 @@ class Selector:
                 if self.kind == "shelf" else "a value (see --help)"
             raise ConfigError(f"{option} is empty: give {what}")
         if self.kind == "top":
-            if not value.isdigit() or not 1 <= int(value) <= MAX_TOP:
-                raise ConfigError(f"--top {value}: give a count from 1 to {MAX_TOP}")
+            if not (value.isascii() and value.isdigit()) or len(value) > 3 or not 1 <= int(value) <= MAX_TOP:
+                shown = value if len(value) <= 20 else _shown(value)
+                raise ConfigError(f"--top {shown}: give a count from 1 to {MAX_TOP}")
             if self.period not in PERIODS:
                 raise ConfigError(f"--top-period {self.period}: give 1, 7 or 30 (days)")
         elif self.kind in ("ids", "ids-file"):
             self.ids()
+        elif self.kind == "author" and author_id(value) is None and value.isdigit():
+            raise ConfigError(f"--author {_shown(value)}: an author id is ASCII digits from 1 to {MAX_BOOK_ID:,} "
+                              f"(the N of /ebooks/author/N); or give the author's name")
 
     def ids(self) -> list[int]:
         if self.kind == "ids":
@@ -93,9 +97,19 @@ class Selector:
             return "ids-" + "-".join(str(i) for i in ids)
         if self.kind == "ids-file":
             return "ids-" + slugify(Path(self.value).stem)
-        if self.kind == "author" and self.value.strip().isdigit():
-            return f"author-{int(self.value)}"
+        if self.kind == "author" and author_id(self.value) is not None:
+            return f"author-{author_id(self.value)}"
         return f"{self.kind}-{slugify(self.value)}"
+
+
+def author_id(value: str) -> int | None:
+    """The author id an ``--author`` value gives (ASCII digits, 1 to MAX_BOOK_ID), or None for a name."""
+    return parse_book_id(value)
+
+
+def _shown(text: str) -> str:
+    """A value for an error line, shortened when absurdly long."""
+    return repr(text) if len(text) <= 20 else f"{text[:12]!r}... ({len(text)} characters)"
 
 
 def parse_ids(text: str) -> list[int]:
@@ -103,9 +117,11 @@ def parse_ids(text: str) -> list[int]:
     for part in re.split(r"[,\s]+", text.strip()):
         if not part:
             continue
-        if not (part.isascii() and part.isdigit()) or int(part) < 1:
-            raise ConfigError(f"--ids: {part!r} is not a book id; give numbers like 84,1342,2701")
-        ids.append(int(part))
+        book_id = parse_book_id(part)
+        if book_id is None:
+            raise ConfigError(f"--ids: {_shown(part)} is not a book id (ASCII digits, 1 to {MAX_BOOK_ID:,}); "
+                              f"give numbers like 84,1342,2701")
+        ids.append(book_id)
     if not ids:
         raise ConfigError("--ids is empty: give book ids like 84,1342,2701")
     return list(dict.fromkeys(ids))
@@ -123,10 +139,11 @@ def read_ids_file(path: Path) -> list[int]:
         item = line.split("#", 1)[0].strip()
         if not item:
             continue
-        if not (item.isascii() and item.isdigit()) or int(item) < 1:
-            raise ConfigError(f"--ids-file {path} line {number}: {item!r} is not a book id; "
-                              f"write one number a line ('#' starts a comment)")
-        ids.append(int(item))
+        book_id = parse_book_id(item)
+        if book_id is None:
+            raise ConfigError(f"--ids-file {path} line {number}: {_shown(item)} is not a book id (ASCII digits, "
+                              f"1 to {MAX_BOOK_ID:,}); write one number a line ('#' starts a comment)")
+        ids.append(book_id)
     if not ids:
         raise ConfigError(f"--ids-file {path} holds no book id; write one number a line")
     return list(dict.fromkeys(ids))
@@ -226,7 +243,7 @@ class Discovery:
         value = selector.value.strip()
         if selector.kind == "shelf":
             return resolve_shelf(self.shelves(), value)
-        if selector.kind == "author" and not value.isdigit():
+        if selector.kind == "author" and author_id(value) is None:
             if self.source == "catalog":
                 books_by_author(self.catalog(), value)  # fails now, naming the closest, if nobody matches
                 return None
@@ -258,12 +275,13 @@ class Discovery:
                     return _copies(books_on_shelf(self.catalog(), resolved))
                 return read_shelf(self.fetcher, self.site, resolved)
             if selector.kind == "author":
-                if value.isdigit():
+                number = author_id(value)
+                if number is not None:
                     try:
-                        return read_author(self.fetcher, self.site, int(value))
+                        return read_author(self.fetcher, self.site, number)
                     except NotFoundError:
                         raise SelectorNotFoundError(
-                            f"no author has id {int(value)} (/ebooks/author/{int(value)} is not found); "
+                            f"no author has id {number} (/ebooks/author/{number} is not found); "
                             f"give the N of an author's page /ebooks/author/N, or the author's name") from None
                 if resolved is not None:
                     return read_author(self.fetcher, self.site, resolved)

@@ -16,11 +16,12 @@ from bs4 import BeautifulSoup
 from .book import Book
 from .errors import LayoutChangedError
 from .fetcher import Fetcher
-from .site import GutenbergSite
+from .site import GutenbergSite, parse_book_id
 
 TOP_PATH = "/browse/scores/top"
 PERIODS = (1, 7, 30)
 """Days a Top 100 list counts downloads over."""
+# \d matches any script's digits here (١٢٣ too), so such links are seen, then refused by parse_book_id
 BOOK_HREF = re.compile(r"^(?:https?://[^/]+)?/ebooks/(\d+)/?$")
 AUTHOR_HREF = re.compile(r"^(?:https?://[^/]+)?/ebooks/author/(\d+)/?$")
 DOWNLOADS = re.compile(r"\s*\((\d[\d,]*)\)\s*$")
@@ -52,11 +53,12 @@ def parse_top_books(html: str | bytes, url: str, period: int = 1) -> list[Book]:
     books: dict[int, Book] = {}
     for link in _section(soup, f"books-last{period}", url).select("li > a[href]"):
         match = BOOK_HREF.match(link["href"])
-        if not match:
+        book_id = parse_book_id(match.group(1)) if match else None
+        if book_id is None:
             continue
         label = DOWNLOADS.sub("", link.get_text(" ", strip=True))
         title, _, author = label.rpartition(" by ")
-        books.setdefault(int(match.group(1)), Book(id=int(match.group(1)), title=title or label, author=author))
+        books.setdefault(book_id, Book(id=book_id, title=title or label, author=author))
     return list(books.values())
 
 
@@ -69,9 +71,10 @@ def parse_top_authors(html: str | bytes, url: str) -> list[RankedAuthor]:
         listing = heading.find_next("ol") if heading is not None else None
         for link in listing.select("li > a[href]") if listing is not None else []:
             match = AUTHOR_HREF.match(link["href"])
-            if match:
+            number = parse_book_id(match.group(1)) if match else None  # author ids follow the book ids' rule
+            if number is not None:
                 name = DOWNLOADS.sub("", link.get_text(" ", strip=True))
-                authors.setdefault(int(match.group(1)), RankedAuthor(int(match.group(1)), name))
+                authors.setdefault(number, RankedAuthor(number, name))
     return list(authors.values())
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import logging
+import re
 
 import pytest
 from conftest import THIRDS, fast_http
@@ -14,6 +16,7 @@ from pipeline.cli import main
 from pipeline.config import BuildConfig, CorpusConfig
 from pipeline.errors import ConfigError, EmptySelectionError, SelectorNotFoundError
 from pipeline.selectors import Selector, parse_ids, read_ids_file
+from pipeline.site import UrlPolicy
 from pipeline.top import parse_top_authors, parse_top_books
 
 QUILL_IDS = {201, 202, 203, 204, 205, 206}
@@ -98,13 +101,43 @@ def test_one_selector_names_its_folder(selector, slug):
     (dict(selectors=[Selector("top", "5", period=3)]), "--top-period 3"),
     (dict(selectors=[Selector("ids", "1,2,3,4,5,6")]), "--ids lists 6 books: name the corpus folder with --name"),
     (dict(selectors=[Selector("top", "5")], name="../escape"), "--name '../escape'"),
+    (dict(selectors=[Selector("top", "\u00b2")]), "--top \u00b2: give a count from 1 to 100"),
+    (dict(selectors=[Selector("top", "9" * 5000)]), "--top '999999999999'... (5000 characters): give a count"),
+    (dict(selectors=[Selector("author", "\u00b2")]), "--author '\u00b2': an author id is ASCII digits"),
+    (dict(selectors=[Selector("author", "0")]), "--author '0': an author id is ASCII digits"),
+    (dict(selectors=[Selector("author", "9" * 5000)]), "--author '999999999999'... (5000 characters): an author id"),
+    (dict(selectors=[Selector("ids", "84,\u0661\u0662\u0663")]), "--ids: '\u0661\u0662\u0663' is not a book id"),
 ])
 def test_a_bad_selection_is_refused_before_any_request(quill_site, tmp_path, overrides, message):
     settings = dict(base_url=quill_site.base_url, out=tmp_path, http=fast_http())
     settings.update(overrides)
-    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         Build(BuildConfig(**settings), progress=False)
     assert quill_site.log == []
+
+
+@pytest.mark.parametrize("bad", ["\u0661\u0662\u0663", "\u00b2", "0", "12345678", "9" * 5000])
+def test_ids_that_are_not_book_ids_are_one_short_line(tmp_path, bad):
+    with pytest.raises(ConfigError, match=r"is not a book id \(ASCII digits, 1 to 9,999,999\)") as raised:
+        parse_ids(f"84,{bad}")
+    assert len(str(raised.value)) < 200
+    picks = tmp_path / "picks.txt"
+    picks.write_text(f"84\n{bad}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="line 2: .* is not a book id") as raised:
+        read_ids_file(picks)
+    assert len(str(raised.value)) < 300
+
+
+def test_the_url_policy_knows_the_author_and_top_pages_and_nothing_more():
+    base = "http://127.0.0.1:5"
+    policy = UrlPolicy(base)
+    for path in ("/browse/scores/top", "/ebooks/author/30", "/ebooks/author/30?start_index=26"):
+        assert policy.refusal(base + path) is None, path
+    for path in ("/browse/scores/top?x=1", "/browse/scores/top/", "/browse/scores/", "/browse/scores/top-100",
+                 "/browse/scores/top/../../etc", "/browse/scores/top/%2e%2e", "/ebooks/author/30?start_index=26&x=1",
+                 "/ebooks/author/30?sort=title", "/ebooks/author/\u0661", "/ebooks/author/12345678",
+                 "/ebooks/author/30/books", "/ebooks/author/"):
+        assert policy.refusal(base + path), path
 
 
 # -- the Top 100 page ------------------------------------------------------------------------------------
@@ -120,6 +153,16 @@ def test_the_top_page_parses_each_period(quill_site):
     assert [b.id for b in parse_top_books(page, url, 7)] != [b.id for b in yesterday]
     authors = parse_top_authors(page, url)
     assert any(a.name == "Quill, Arthur B. (Arthur Bramwell)" for a in authors)
+
+
+def test_the_top_page_skips_links_that_are_not_ids():
+    links = "".join(f'<li><a href="/ebooks/{n}">Title {i} by A (5)</a></li>'
+                    for i, n in enumerate(("\u0661\u0662\u0663", "9" * 5000, "12345678", "77")))
+    authors = "".join(f'<li><a href="/ebooks/author/{n}">Writer (5)</a></li>' for n in ("\u0663", "9" * 5000, "37"))
+    page = (f'<h2 id="books-last1">Top</h2><ol>{links}</ol>'
+            f'<h2 id="authors-last1">Top authors</h2><ol>{authors}</ol>')
+    assert [b.id for b in parse_top_books(page, "http://127.0.0.1:5/browse/scores/top")] == [77]
+    assert [a.id for a in parse_top_authors(page, "http://127.0.0.1:5/browse/scores/top")] == [37]
 
 
 def test_top_n_lists_the_n_most_downloaded(config, quill_site):
@@ -154,6 +197,26 @@ def test_an_author_id_the_site_does_not_know_is_one_line(config):
     build = Build(config(Selector("author", "999999")), progress=False)
     with pytest.raises(SelectorNotFoundError, match="no author has id 999999"):
         build.list_books(build.resolve())
+
+
+@pytest.mark.parametrize("href", [
+    "/ebooks/author/{other}?start_index=5",                # another author's page
+    "/ebooks/author/{id}/../../../etc/passwd?start_index=5",
+    "/ebooks/author/{id}?start_index=5&x=1",
+    "http://127.0.0.2:{port}/ebooks/author/{id}?start_index=5",
+    "/ebooks/author/{id}?start_index=%35",
+])
+def test_an_author_pages_next_link_leads_only_to_that_authors_next_page(config, quill_site, caplog, href):
+    author_id = quill_site.author_ids[WELLS_LIKE]
+    other = next(i for name, i in quill_site.author_ids.items() if i != author_id)
+    first = f"/ebooks/author/{author_id}"
+    quill_site.link_next(first, href.format(id=author_id, other=other, port=quill_site.base_url.rsplit(":", 1)[1]))
+    quill_site.catch_all = b"what a client that followed the link would write"
+    with caplog.at_level(logging.WARNING):
+        _, books = listed(config(Selector("author", str(author_id))))
+    assert len(books) == quill_site.per_page  # the first page only
+    assert "does not lead to another page" in caplog.text
+    assert [p for p in quill_site.requested_paths() if "/ebooks/" in p] == [first]
 
 
 # -- ids, subjects, a language --------------------------------------------------------------------------
@@ -230,6 +293,8 @@ def test_a_changing_top_list_never_moves_a_kept_book(config, quill_site):
     (["--top", "5", "--author", "5000"], "2 selectors given: name the corpus folder with --name NAME"),
     (["--language", "fi", "--source", "catalog"], "language fi lists no books"),
     (["--shelf", "68", "--top-period", "7"], "--top-period 7 needs --top N"),
+    (["--author", "9" * 5000], "--author '999999999999'... (5000 characters): an author id is ASCII digits"),
+    (["--ids", "84,\u00b2"], "--ids: '\u00b2' is not a book id"),
 ])
 def test_cli_selector_mistakes_are_one_line(quill_site, tmp_path, capsys, argv, message):
     code = main(["build", *argv, "--base-url", quill_site.base_url, "--out", str(tmp_path), "--dry-run"])
