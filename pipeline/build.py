@@ -205,6 +205,7 @@ class Build:
         pending: dict[Future, tuple[str, Book]] = {}
         # completed futures arrive here: wait() over every pending future per completion would be O(books²)
         completed: queue.SimpleQueue = queue.SimpleQueue()
+        interrupted = False
 
         def track(future: Future, stage: str, book: Book) -> None:
             pending[future] = (stage, book)
@@ -223,6 +224,8 @@ class Build:
             for book in result.books:
                 track(downloads.submit(self.fetch_one, book), "fetch", book)
             while pending:
+                if self.stop.is_set():  # the stop flag, set by a caller's thread: the books in hand are left
+                    raise Interrupted("stopped")
                 try:
                     future = completed.get(timeout=0.5)
                 except queue.Empty:
@@ -253,6 +256,7 @@ class Build:
                         self.cache_folders.add(folder)
                 finished(book, ctx)
         except (KeyboardInterrupt, Interrupted):
+            interrupted = True
             self.stop.set()
             for future in pending:
                 future.cancel()
@@ -261,7 +265,7 @@ class Build:
         finally:
             downloads.shutdown(wait=True, cancel_futures=True)
             if workers is not None:
-                workers.shutdown(cancel=True)
+                workers.shutdown(kill=interrupted)  # an interrupt does not wait for the books in the workers
             bar.close()
             self.cache_folders.flush()
 

@@ -60,6 +60,10 @@ class CpuPool:
     preload (seconds on a busy machine), and a Ctrl-C landing in the main thread in the middle of a
     start would orphan a half-started worker that prints a traceback after the run has ended.
     Signals only ever interrupt the main thread, and ``shutdown`` waits for a start under way.
+
+    ``shutdown(kill=True)`` (an interrupt: Ctrl-C, SIGTERM, the stop flag) does not wait for the books
+    in the workers' hands: it kills the workers, so none outlives the build nor holds it up. A book
+    cut short leaves at most a temporary file in the cache (every write is temp + rename).
     """
 
     def __init__(self, jobs: int, services: CpuServices):
@@ -78,6 +82,19 @@ class CpuPool:
     def submit(self, book: Book) -> Future:
         return self.executor.submit(_work, book)
 
-    def shutdown(self, *, cancel: bool = False) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=cancel)
-        self._starter.join()
+    def shutdown(self, *, kill: bool = False) -> None:
+        self._starter.join()  # no worker is half-started from here on
+        if kill:
+            self._kill_workers()
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def _kill_workers(self) -> None:
+        kill_workers = getattr(self.executor, "kill_workers", None)  # Python 3.14
+        if kill_workers is not None:
+            kill_workers()
+            return
+        # before 3.14 there is no public way to stop a worker mid-book; the pool then sees its workers gone,
+        # fails what was pending (nobody waits for it any more) and shuts down at once
+        for process in list((getattr(self.executor, "_processes", None) or {}).values()):
+            if process.is_alive():
+                process.kill()
