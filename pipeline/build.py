@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from .analysis import corpus_text
 from .book import Book
-from .cache import RawCache
+from .cache import RawCache, remove_stale_parts
 from .config import BuildConfig, HttpConfig, default_delay
 from .dedup import DedupInput, find_duplicates
 from .download import TextSource
@@ -104,6 +104,8 @@ class Build:
 
     def run(self) -> BuildResult:
         self.fetcher.cache.remove_stale_parts()
+        for folder in (self.clean_cache.root, self.cpu_services.analysis_cache.root):  # a killed worker's
+            remove_stale_parts(folder)
         with self.timed("discover"):
             shelf = self.resolve()
         corpus = CorpusDir(self.config.out / shelf.slug)

@@ -272,16 +272,22 @@ class RawCache:
 
     def remove_stale_parts(self, older_than: float = STALE_PART_SECONDS) -> int:
         """Delete temp files left by killed runs: their writer is gone, or they are over an hour old."""
-        cutoff = time.time() - older_than
-        removed = 0
-        for part in self.raw_dir.rglob(f"*{PART_SUFFIX}"):
-            try:
-                if not _writer_alive(part) or part.stat().st_mtime < cutoff:
-                    part.unlink()
-                    removed += 1
-            except OSError:
-                pass
-        return removed
+        return remove_stale_parts(self.raw_dir, older_than)
+
+
+def remove_stale_parts(folder: Path, older_than: float = STALE_PART_SECONDS) -> int:
+    """Delete the temp files under ``folder`` whose writer is gone (a killed run or worker process), or that
+    are over ``older_than`` seconds old."""
+    cutoff = time.time() - older_than
+    removed = 0
+    for part in folder.rglob(f"*{PART_SUFFIX}"):
+        try:
+            if not _writer_alive(part) or part.stat().st_mtime < cutoff:
+                part.unlink()
+                removed += 1
+        except OSError:
+            pass
+    return removed
 
 
 def _writer_alive(part: Path) -> bool:

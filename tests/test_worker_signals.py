@@ -143,3 +143,18 @@ def test_the_stop_flag_stops_a_build_whose_workers_are_busy(site, tmp_path):
     assert took < 2.0, f"stopped {took:.1f} s after the flag"
     assert not descendants(os.getpid(), below=1) - before, "a worker process outlived the build"
     assert (tmp_path / "science-fiction" / ".lock").read_text() == ""
+
+
+def test_the_next_build_removes_what_a_killed_worker_left_in_the_clean_and_analysis_caches(site, tmp_path):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    left = [tmp_path / ".cache" / kind / "ab" / f".{name}.{dead.pid}-abcdef12.part"
+            for kind, name in (("clean", "ab12.v1.txt"), ("analysis", "ab12.v1.a1.json"))]
+    live = tmp_path / ".cache" / "clean" / "cd" / f".cd34.v1.txt.{os.getpid()}-abcdef12.part"
+    for part in (*left, live):
+        part.parent.mkdir(parents=True, exist_ok=True)
+        part.write_bytes(b"half a text")
+    config = BuildConfig(shelf="68", base_url=site.base_url, out=tmp_path, jobs=1, dry_run=True)
+    Build(config, progress=False).run()
+    assert not any(part.exists() for part in left)
+    assert live.exists()  # its writer (this process) is alive
