@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import random
 
 import numpy as np
+from conftest import fast_http
 from fake_gutenberg import gutenberg_text, prose
 
 import pipeline.build
@@ -120,3 +122,47 @@ def test_a_refresh_or_a_small_build_starts_no_worker(site, make_config, monkeypa
     monkeypatch.setattr("pipeline.build.MIN_BOOKS_FOR_WORKERS", 1)
     refresh = Build(make_config(jobs=2), progress=False).run()
     assert started == [] and not refresh.published  # everything cached: nothing for a worker to do
+
+
+# -- 9a's and 9b's guarantees, as steps and in worker processes -------------------------------------
+
+def test_a_binary_text_is_dropped_by_its_step_in_a_worker(tmp_path):
+    binary = downloaded_book(tmp_path, 41)
+    data = random.Random(41).randbytes(200_000)
+    binary.raw_path.write_bytes(data)
+    binary.raw_sha256, binary.raw_size = hashlib.sha256(data).hexdigest(), len(data)
+    pool = CpuPool(2, services(tmp_path))
+    try:
+        book, ctx = pool.submit(binary).result(timeout=120)
+    finally:
+        pool.shutdown()
+    assert book.status == DROPPED and book.reason.startswith("binary: ")
+    assert ctx.dropped_by == "binary filter" and "language" not in ctx.seconds
+
+
+def test_a_worker_trusts_no_damaged_cache_and_sends_its_folders_back_to_flush(tmp_path):
+    here, _ = run_cpu_steps(downloaded_book(tmp_path, 42), services(tmp_path))
+    text = here.clean_path.read_bytes()
+    here.clean_path.write_bytes(bytes([text[0] ^ 1]) + text[1:])  # same size: only its sha256 tells
+    cpu = services(tmp_path)
+    cpu.analysis_cache.path(here.clean_key).unlink()  # so the worker reads the cleaned text again
+    pool = CpuPool(2, cpu)
+    try:
+        there, ctx = pool.submit(downloaded_book(tmp_path, 42)).result(timeout=120)
+    finally:
+        pool.shutdown()
+    assert there.usable and (there.sha256, there.words) == (here.sha256, here.words)
+    assert here.clean_path.read_bytes() == text  # cleaned again from the verified raw file
+    assert {here.clean_path.parent, cpu.analysis_cache.path(here.clean_key).parent} <= set(ctx.unsynced_folders)
+
+
+def test_a_book_whose_rdf_fails_stops_at_the_metadata_step_when_workers_run(site, make_config, monkeypatch):
+    monkeypatch.setattr("pipeline.build.MIN_BOOKS_FOR_WORKERS", 1)
+    site.fail("/cache/epub/101/pg101.rdf", *["503"] * 10)
+    site.retry_after = "0"
+    result = Build(make_config(jobs=2, http=fast_http(retries=1)), progress=False).run()
+    book = {b.id: b for b in result.books}[101]
+    assert book.status == FAILED and book.reason.startswith("RDF metadata could not be fetched: HTTP 503")
+    assert result.dropped_by_step["metadata"] == 1 and result.exit_code == 1
+    assert not site.requests_for("/cache/epub/101/pg101.txt")  # its text is not even fetched
+    assert result.kept and 101 not in {b.id for b in result.kept}
