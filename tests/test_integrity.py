@@ -152,7 +152,8 @@ def test_cache_and_split_key_writes_are_flushed_before_and_after_the_rename(site
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
-    build(make_config)
+    # one job: the cache writes happen in this process, where the patches are (a worker's: test_steps.py)
+    Build(make_config(jobs=1, corpus=CorpusConfig()), progress=False).run()
     corpus = tmp_path / "corpora"
     written = [e for e in events if e[0] == "replace" and (corpus / ".cache" / "clean").as_posix() in e[2]
                or e[0] == "replace" and (corpus / ".cache" / "analysis").as_posix() in e[2]

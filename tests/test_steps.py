@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 
 import numpy as np
@@ -166,3 +167,27 @@ def test_a_book_whose_rdf_fails_stops_at_the_metadata_step_when_workers_run(site
     assert result.dropped_by_step["metadata"] == 1 and result.exit_code == 1
     assert not site.requests_for("/cache/epub/101/pg101.txt")  # its text is not even fetched
     assert result.kept and 101 not in {b.id for b in result.kept}
+
+
+def test_the_folders_workers_wrote_into_are_flushed_before_the_version_is_renamed_in(site, make_config, monkeypatch):
+    monkeypatch.setattr("pipeline.build.MIN_BOOKS_FOR_WORKERS", 1)
+    events = []
+    real_fsync, real_rename = os.fsync, os.rename
+
+    def fsync(fd):  # only this process's: the workers' own file fsyncs are not seen here
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        return real_fsync(fd)
+
+    def rename(src, dst):
+        events.append(("rename", str(dst)))
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "rename", rename)
+    result = Build(make_config(jobs=2), progress=False).run()
+    cache = result.corpus_dir.parent / ".cache"
+    folders = {str(p) for kind in ("clean", "analysis") for p in (cache / kind).iterdir() if p.is_dir()}
+    assert folders
+    published = events.index(("rename", str(result.version)))
+    flushed = {path for what, path in events[:published] if what == "fsync"}
+    assert folders <= flushed, f"not flushed before publishing: {sorted(folders - flushed)}"
