@@ -201,6 +201,9 @@ ELECTRONIC_RE = re.compile(r"\belectronic\s+(?:edition|version|text|thesaurus|bo
 COMMENT_CLOSE_RE = re.compile(r"^[ \t]*-->", re.MULTILINE)
 """The end of a long comment stands at the start of its line (a short "<-- comment -->" closes inline)."""
 BRACE_RE = re.compile(r"\{")
+CLOSING_COMMENT_RE = re.compile(r"[ \t]*<--[ \t]*end\b[^\n]{0,100}-->[ \t]*$", re.IGNORECASE)
+END_JUNK = " \t\n\x1a"
+"""What may follow the last line of an old etext: blank lines and the DOS end-of-file mark (Ctrl-Z)."""
 
 
 def _producer_asides(text: str, lines: _Lines, start: int, end: int, top_end: int, bottom_from: int) -> list[_Span]:
@@ -216,6 +219,14 @@ def _producer_asides(text: str, lines: _Lines, start: int, end: int, top_end: in
         # contained within arrow brackets"): a long comment opening the book, on the etext, is its producer's.
         spans.append(_block(text, lines, lines.start_of(opening), lines.end_of(closing), end, "producer-comment",
                             _first_words(text[opening:opening + 60])))
+        # The same producer signs off in the same syntax on the last line ("<--  end of Roget's 1911 Thesaurus  -->").
+        last_line = end
+        while last_line > closing and text[last_line - 1] in END_JUNK:
+            last_line -= 1
+        sign_off = CLOSING_COMMENT_RE.match(text, lines.start_of(last_line - 1), last_line)
+        if sign_off:
+            spans.append(_block(text, lines, sign_off.start(), end, end, "producer-comment",
+                                _first_words(sign_off.group(0))))
     hits = lines.hits(ASIDE_NEEDLES, start, end)
     if lines.lower is not None:
         hits = sorted(set(hits).union(lines.local_hits(ZONE_ASIDE_NEEDLES, start, top_end),

@@ -620,3 +620,14 @@ def test_a_producers_end_line_and_pointers_to_the_notes_at_the_end_go():
             "    On trouvera d'autres précisions à la fin du texte.\n\n\n")
     result = clean(era_2010(body=note + BODY + "\n\nEnd of file.\n").encode())
     assert result.text == BODY
+
+
+def test_the_producers_sign_off_in_the_comment_syntax_goes_and_the_last_page_marker_stays():
+    preamble = ("<--  An electronic edition of the Lantern, prepared by Orbit Data, Inc. (1991).\n"
+                "     In this file, comments which are not a proper part of the book itself are\n"
+                "contained within arrow brackets thus: <-- comment -->.\n"
+                " -->\n\n")
+    body = BODY.replace("THE END\n", "THE END\n<--  p.  9  -->\n")
+    result = clean(era_2010(body=preamble + body + "\n<--  End of the Lantern, 1991  -->\n\x1a\n").encode())
+    assert result.text == body
+    assert [cut.rule for cut in result.cuts].count("producer-comment") == 2
