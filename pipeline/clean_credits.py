@@ -154,9 +154,38 @@ def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: 
         if verdict != "note":
             if text[p_start:p_end].lstrip().startswith("[") and not _is_balanced(text[p_start:p_end]):
                 p_end = _bracket_span(text, lines, text.index("[", p_start), end, "credits").end
+            else:
+                p_end = _end_at_address(text, lines, p_start, p_end)
             spans.append(_block(text, lines, p_start, p_end, end, "credits", _first_words(text[p_start:p_end])))
         last_cut = index
     return spans
+
+
+ADDRESS_LINE_RE = re.compile(r"^[ \t]*(?:(?:e-?mail|web|url|internet)[ \t]*:[ \t]*)?(?:https?://|www\.)\S+[ \t]*$"
+                             r"|^[ \t]*(?:e-?mail[ \t]*:[ \t]*)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+[ \t]*$",
+                             re.IGNORECASE | re.MULTILINE)
+"""A line holding only the producer's web or e-mail address, the usual last line of a preamble."""
+
+
+def _end_at_address(text: str, lines: _Lines, p_start: int, p_end: int) -> int:
+    """A producer's paragraph ends at its closing address when the book's own lines follow it with no
+    blank line between (Liber Liber's "http://www.liberliber.it" run on into "Orlando furioso")."""
+    address = None
+    for address in ADDRESS_LINE_RE.finditer(text, p_start, p_end):
+        pass
+    if address is None:
+        return p_end
+    rest_start = lines.end_of(address.end())
+    rest = text[rest_start:p_end]
+    if not rest.strip() or DIGITAL_RE.search(rest) or PRODUCTION_MARK_RE.search(rest) or CREDIT_START_RE.search(rest):
+        return p_end
+    indent = address.group(0)[:len(address.group(0)) - len(address.group(0).lstrip())]
+    rows = [row for row in rest.splitlines() if row.strip()]
+    # set flush left under an indented address, in a few short lines like a title's
+    if indent and len(rows) <= 4 and all(not row[:1].isspace() and len(row) < 60
+                                         and not row.rstrip().endswith((".", ":", ";")) for row in rows):
+        return rest_start
+    return p_end
 
 
 SOURCE_HEADING_RE = re.compile(r"(?:Source|Sources|Fuente|Quelle|Fonte|Bron|Lähde|Källa|Kilde)[ \t]*:[ \t]*\n")

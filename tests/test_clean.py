@@ -631,3 +631,17 @@ def test_the_producers_sign_off_in_the_comment_syntax_goes_and_the_last_page_mar
     result = clean(era_2010(body=preamble + body + "\n<--  End of the Lantern, 1991  -->\n\x1a\n").encode())
     assert result.text == body
     assert [cut.rule for cut in result.cuts].count("producer-comment") == 2
+
+
+def test_a_title_run_on_under_the_producers_address_stays():
+    preamble = ("Questo e-book è stato realizzato dal circolo Orbit Data.\n\n"
+                "-------------------------------------\n\nPER CONTATTARCI\n\n"
+                "  Orbit Data\n  via delle Lanterne, 12\n\n  e-mail: info@orbitdata.it\n\n"
+                "  http://www.orbitdata.it\n")
+    body = "La lanterna di Kepler\ndi Miriam Oduya\n\n\n" + BODY.split("\n", 3)[3]
+    result = clean(era_2010(body=preamble + body).encode())
+    assert result.text == body
+    # an address line with more of the producer's lines run on under it still goes whole
+    tail = "  http://www.orbitdata.it\nScanned by Orbit Data volunteers\n\n"
+    result = clean(era_2010(body=preamble.replace("  http://www.orbitdata.it\n", tail) + "\n" + body).encode())
+    assert result.text == body
