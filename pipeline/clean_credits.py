@@ -139,8 +139,9 @@ def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: 
             continue
         if not verdict:
             continue
-        if running and index - last_cut > 1 and all(
-                _fills_gap(text, paragraphs, gap) for gap in range(last_cut + 1, index)):
+        if running and index - last_cut > 1 and (
+                all(_fills_gap(text, paragraphs, gap) for gap in range(last_cut + 1, index))
+                or _printed_elsewhere(text, paragraphs, last_cut, index)):
             spans.append(_block(text, lines, paragraphs[last_cut + 1][0], p_start, end, "credits",
                                 "between the producer's paragraphs: "
                                 + _first_words(text[paragraphs[last_cut + 1][0]:p_start], 40)))
@@ -190,6 +191,25 @@ def _end_at_address(text: str, lines: _Lines, p_start: int, p_end: int) -> int:
 
 SOURCE_HEADING_RE = re.compile(r"(?:Source|Sources|Fuente|Quelle|Fonte|Bron|Lähde|Källa|Kilde)[ \t]*:[ \t]*\n")
 """A producer's "Source:" heading, alone on its line, over the citation of the printed edition the etext follows."""
+
+
+REPEAT_REACH = 3000
+
+
+def _printed_elsewhere(text: str, paragraphs: list[tuple[int, int]], before: int, after: int) -> bool:
+    """Whether the title-page lines between two of the producer's paragraphs are the etext's banner: each
+    line is named in those paragraphs (the series the producer presents) or printed again just below
+    (the book's own title page follows), and at least one is printed again. Cutting it loses no line."""
+    gap = text[paragraphs[before + 1][0]:paragraphs[after - 1][1]]
+    rows = {" ".join(row.split()).casefold() for row in gap.splitlines() if row.strip()}
+    if not rows or len(rows) > 6:
+        return False
+    producer = " ".join(text[paragraphs[before][0]:paragraphs[before][1]].split()).casefold() + " " + " ".join(
+        text[paragraphs[after][0]:paragraphs[after][1]].split()).casefold()
+    below_end = paragraphs[after][1] + REPEAT_REACH
+    below = {" ".join(row.split()).casefold() for row in text[paragraphs[after][1]:below_end].splitlines()}
+    repeated = rows & below
+    return bool(repeated) and all(row in below or row in producer for row in rows)
 
 
 def _fills_gap(text: str, paragraphs: list[tuple[int, int]], index: int) -> bool:

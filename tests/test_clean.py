@@ -645,3 +645,16 @@ def test_a_title_run_on_under_the_producers_address_stays():
     tail = "  http://www.orbitdata.it\nScanned by Orbit Data volunteers\n\n"
     result = clean(era_2010(body=preamble.replace("  http://www.orbitdata.it\n", tail) + "\n" + body).encode())
     assert result.text == body
+
+
+def test_a_banner_printed_again_below_between_the_producers_paragraphs_goes_and_a_title_page_stays():
+    cooperation = ("*Project Gutenberg is proud to cooperate with Orbit Library*\n"
+                   "in the presentation of The Collected Tales of Miriam Oduya.\n\n\n")
+    banner = "The Collected Tales of Miriam Oduya\n\nThe Lantern of Kepler Station\n\n"
+    trademark = "Orbit Library is a TradeMark (TM) of Orbit Data Inc.\n\n\n"
+    result = clean(era_2010(body=cooperation + banner + trademark + BODY).encode())
+    assert result.text == BODY
+    # a title page between two credits, with lines the book does not print again, stays
+    title_page = "THE LANTERN OF KEPLER STATION\n\nBy Miriam Oduya\n\nOrbit House, 1931\n\n"
+    result = clean(era_2010(body=cooperation + title_page + trademark + BODY.split("\n", 4)[4]).encode())
+    assert result.text.startswith(title_page)
