@@ -249,7 +249,47 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
             continue
         p_start = _include_notes_heading(text, lines, p_start, start)
         spans.append(_block(text, lines, p_start, end, end, "transcriber-note", "corrections list"))
+    spans.extend(_added_contents(text, lines, bottom_from, end, spans))
     return spans
+
+
+ADDED_WORDS = (r"(?:added|supplied|created|compiled|añadid[oa]|agregad[oa]|ajout[ée]e?|aggiunt[oa]|hinzugefügt"
+               r"|ergänzt|adicionad[oa]|acrescentad[oa]|toegevoegd|lisätty)")
+CONTENTS_WORDS = (r"(?P<what>index|índice|indice|table\s+of\s+contents|contents|table\s+des\s+matières|table"
+                  r"|inhaltsverzeichnis|register|inhoud|sisällys(?:luettelo)?)")
+AT_THE_END = (r"(?:at\s+the\s+end|al\s+final|à\s+la\s+fin|alla\s+fine|am\s+(?:Ende|Schluss)|no\s+final"
+              r"|ao\s+final|aan\s+het\s+(?:einde|eind)|loppuun)")
+ADDED_CONTENTS_RES = [re.compile(pattern, re.IGNORECASE) for pattern in (
+    rf"{ADDED_WORDS}\W+(?:[^\W\d]+\W+){{0,6}}?{AT_THE_END}\W+(?:[^\W\d]+\W+){{0,4}}?{CONTENTS_WORDS}\b",
+    rf"{ADDED_WORDS}\W+(?:[^\W\d]+\W+){{0,4}}?{CONTENTS_WORDS}\W+(?:[^\W\d]+\W+){{0,6}}?{AT_THE_END}",
+    rf"{CONTENTS_WORDS}\W+(?:[^\W\d]+\W+){{0,4}}?{ADDED_WORDS}\W+(?:[^\W\d]+\W+){{0,4}}?{AT_THE_END}")]
+"""A transcriber's note saying an index or table of contents the print lacks was added at the end of the book
+("Se ha añadido al final del libro un Índice del que carece el original impreso")."""
+CONTENTS_ROW_RE = re.compile(r"(?:\d+|[IVXLC]+\.?|\.{3,})[ \t]*$")
+
+
+def _added_contents(text: str, lines: _Lines, bottom_from: int, end: int, spans: list[_Span]) -> list[_Span]:
+    """The index or contents the transcriber's note says was added at the end: its heading, and the rows of
+    page numbers under it to the end of the body."""
+    for span in spans:
+        if span.rule != "transcriber-note" or span.start >= bottom_from:
+            continue
+        said = next(filter(None, (pattern.search(text, span.start, span.end) for pattern in ADDED_CONTENTS_RES)), None)
+        if not said:
+            continue
+        what = " ".join(said.group("what").split())
+        heading = re.compile(rf"^[ \t]*{re.escape(what)}[ \t]*[.:]?[ \t]*$", re.IGNORECASE | re.MULTILINE)
+        found = None
+        for found in heading.finditer(text, bottom_from, end):
+            pass  # the last such heading: the added one closes the book
+        if found is None:
+            return []
+        rows = [row for row in text[lines.end_of(found.start()):end].splitlines() if row.strip()]
+        if rows and sum(1 for row in rows if CONTENTS_ROW_RE.search(row)) >= 0.9 * len(rows):
+            return [_block(text, lines, found.start(), end, end, "transcriber-note",
+                           f"{_first_words(found.group(0))}: added by the transcriber")]
+        return []
+    return []
 
 
 NOTE_HEADING_RE = re.compile(

@@ -658,3 +658,16 @@ def test_a_banner_printed_again_below_between_the_producers_paragraphs_goes_and_
     title_page = "THE LANTERN OF KEPLER STATION\n\nBy Miriam Oduya\n\nOrbit House, 1931\n\n"
     result = clean(era_2010(body=cooperation + title_page + trademark + BODY.split("\n", 4)[4]).encode())
     assert result.text.startswith(title_page)
+
+
+def test_an_index_the_transcribers_note_says_was_added_at_the_end_goes_and_a_printed_index_stays():
+    note = ("NOTA DE TRANSCRIPCIÓN\n\n  * Las erratas obvias han sido corregidas.\n\n"
+            "  * Se ha añadido al final del libro un Índice del que carece el\n    original impreso.\n\n\n")
+    index = "\n\n\nÍNDICE\n\n\n     CHAPTER I   5\n    CHAPTER II   9\n"
+    result = clean(era_2010(body=note + BODY + index).encode())
+    assert result.text == BODY
+    assert any("added by the transcriber" in cut.detail for cut in result.cuts)
+    # a note that added contents elsewhere leaves the book's own index alone
+    note = note.replace("al final del libro un Índice", "una tabla de erratas")
+    result = clean(era_2010(body=note + BODY + index).encode())
+    assert "\nÍNDICE\n" in result.text and result.text.endswith("    CHAPTER II   9\n")
