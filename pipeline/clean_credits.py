@@ -110,6 +110,7 @@ def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: 
     spans: list[_Span] = []
     paragraphs = _paragraphs(text, start, top_end)
     last_cut = None
+    last_verdict = None
     beyond_zone = False
     rules = [not text[a:b].strip(SEPARATOR_CHARS + "\n|") for a, b in paragraphs]
     index = -1
@@ -141,7 +142,8 @@ def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: 
             continue
         if running and index - last_cut > 1 and (
                 all(_fills_gap(text, paragraphs, gap) for gap in range(last_cut + 1, index))
-                or _printed_elsewhere(text, paragraphs, last_cut, index)):
+                or (verdict != "note" and last_verdict != "note"
+                    and _printed_elsewhere(text, paragraphs, last_cut, index))):
             spans.append(_block(text, lines, paragraphs[last_cut + 1][0], p_start, end, "credits",
                                 "between the producer's paragraphs: "
                                 + _first_words(text[paragraphs[last_cut + 1][0]:p_start], 40)))
@@ -159,6 +161,7 @@ def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: 
                 p_end = _end_at_address(text, lines, p_start, p_end)
             spans.append(_block(text, lines, p_start, p_end, end, "credits", _first_words(text[p_start:p_end])))
         last_cut = index
+        last_verdict = verdict
     return spans
 
 
@@ -199,7 +202,7 @@ REPEAT_REACH = 3000
 def _printed_elsewhere(text: str, paragraphs: list[tuple[int, int]], before: int, after: int) -> bool:
     """Whether the title-page lines between two of the producer's paragraphs are the etext's banner: each
     line is named in those paragraphs (the series the producer presents) or printed again just below
-    (the book's own title page follows), and at least one is printed again. Cutting it loses no line."""
+    (the book's own title page follows), and there is one of each. Cutting it loses no line."""
     gap = text[paragraphs[before + 1][0]:paragraphs[after - 1][1]]
     rows = {" ".join(row.split()).casefold() for row in gap.splitlines() if row.strip()}
     if not rows or len(rows) > 6:
@@ -209,7 +212,8 @@ def _printed_elsewhere(text: str, paragraphs: list[tuple[int, int]], before: int
     below_end = paragraphs[after][1] + REPEAT_REACH
     below = {" ".join(row.split()).casefold() for row in text[paragraphs[after][1]:below_end].splitlines()}
     repeated = rows & below
-    return bool(repeated) and all(row in below or row in producer for row in rows)
+    named = {row for row in rows if row in producer}
+    return bool(repeated) and bool(named) and all(row in below or row in named for row in rows)
 
 
 def _fills_gap(text: str, paragraphs: list[tuple[int, int]], index: int) -> bool:
