@@ -250,7 +250,44 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
         p_start = _include_notes_heading(text, lines, p_start, start)
         spans.append(_block(text, lines, p_start, end, end, "transcriber-note", "corrections list"))
     spans.extend(_added_contents(text, lines, bottom_from, end, spans))
+    spans.extend(_word_on_contents(text, lines, start, end, top_end, spans))
     return spans
+
+
+def _word_on_contents(text: str, lines: _Lines, start: int, end: int, top_end: int,
+                      spans: list[_Span]) -> list[_Span]:
+    """An editor's word on what the book holds, left under the notes at the top and above the title printed
+    again ("Part II, The Country of the Saints, deals much with the Mormon Church."): a line or two of prose
+    naming one of the book's own headings. A dedication or epigraph names none."""
+    notes = [span for span in spans if span.rule == "transcriber-note" and span.end <= top_end]
+    if not notes:
+        return []
+    last_note = max(notes, key=lambda span: span.end)
+    following = _paragraphs(text, last_note.end, top_end)[:2]
+    if len(following) < 2 or following[0][0] != last_note.end:
+        return []
+    paragraph = text[following[0][0]:following[0][1]]
+    rows = [row for row in paragraph.splitlines() if row.strip()]
+    if len(rows) > 2 or not paragraph.rstrip().endswith(".") or _is_display(paragraph):
+        return []
+    title_again = " ".join(text[following[1][0]:lines.end_of(following[1][0])].split()).casefold()
+    first_note = min(span.start for span in notes)
+    above = {" ".join(row.split()).casefold() for row in text[start:first_note].splitlines() if row.strip()}
+    if not title_again or title_again not in above or lines.lower is None:
+        return []
+    for phrase in re.split(r"[,;:()]", paragraph):
+        phrase = " ".join(phrase.split()).lower()
+        if len(phrase.split()) < 3:
+            continue
+        hit = lines.lower.find(phrase, following[1][0], end)
+        for _ in range(20):
+            if hit == -1:
+                break
+            if lines.end_of(hit) - lines.start_of(hit) < 60:  # a heading's line, not a sentence of prose
+                return [_block(text, lines, following[0][0], following[0][1], end, "transcriber-note",
+                               "on the contents: " + _first_words(paragraph, 40))]
+            hit = lines.lower.find(phrase, hit + 1, end)
+    return []
 
 
 ADDED_WORDS = (r"(?:added|supplied|created|compiled|añadid[oa]|agregad[oa]|ajout[ée]e?|aggiunt[oa]|hinzugefügt"

@@ -671,3 +671,16 @@ def test_an_index_the_transcribers_note_says_was_added_at_the_end_goes_and_a_pri
     note = note.replace("al final del libro un Índice", "una tabla de erratas")
     result = clean(era_2010(body=note + BODY + index).encode())
     assert "\nÍNDICE\n" in result.text and result.text.endswith("    CHAPTER II   9\n")
+
+
+def test_an_editors_word_on_the_contents_under_the_notes_goes_and_a_dedication_stays():
+    body = BODY.replace("CHAPTER II\n", "CHAPTER II. _The Whole Station Knew._\n")
+    title_page = "THE LANTERN OF KEPLER STATION\n\nBy Miriam Oduya\n\n\n"
+    note = ("     Transcriber's Note: This etext follows the 1931 edition, its spelling\n"
+            "     and punctuation kept as printed.\n\n")
+    word = "\t Chapter II, The Whole Station Knew, deals much with the supply ship.\n\n\n"
+    result = clean(era_2010(body=title_page + note + word + body).encode())
+    assert result.text == title_page + body
+    dedication = "\t To Tamsin, who asked the whole station knew.\n\n\n"
+    result = clean(era_2010(body=title_page + note + dedication + body).encode())
+    assert result.text == title_page + dedication + body
