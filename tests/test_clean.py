@@ -684,3 +684,14 @@ def test_an_editors_word_on_the_contents_under_the_notes_goes_and_a_dedication_s
     dedication = "\t To Tamsin, who asked the whole station knew.\n\n\n"
     result = clean(era_2010(body=title_page + note + dedication + body).encode())
     assert result.text == title_page + dedication + body
+
+
+def test_a_closing_list_of_modernised_spellings_goes_with_its_note_and_a_glossary_stays():
+    glossary = "\n\nGLOSSARI\n\nFANAL.= Llanterna gran.\n\nXOMBA.= Aigua fonda.\n"
+    norms = "\n\n\nNormes ortogràfiques: 1913\n           Diccionari: 1917\n\n\nVoliem – Volíem\nFanal - Fanàl\n"
+    result = clean(era_2010(body=BODY + glossary + norms).encode())
+    assert result.text == BODY + glossary
+    # rows pairing different words are a glossary's, not respellings
+    pairs = "\n\nFanal – Llanterna\nXomba – Aigua\n"
+    result = clean(era_2010(body=BODY + glossary + pairs).encode())
+    assert result.text == BODY + glossary + pairs
