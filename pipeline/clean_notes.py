@@ -201,6 +201,7 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
         zone_hits = None
     spans.extend(_unheaded_notes(text, lines, top, bottom, end, spans))
     spans.extend(_producer_preamble(text, lines, start, end, top_end, zone_hits, spans))
+    spans.extend(_english_blurb(text, lines, end, top_end, spans))
     for p_start, p_end in bottom:
         if _inside(spans, p_start):
             continue
@@ -287,6 +288,43 @@ def _respellings(text: str, lines: _Lines, end: int, bottom: list[tuple[int, int
         return [_block(text, lines, p_start, end, end, "transcriber-note",
                        "respellings: " + _first_words(rows[0], 40))]
     return []
+
+
+ENGLISH_WORDS = frozenset(("the", "of", "and", "also", "known", "as", "or", "is", "was", "with", "which", "this",
+                           "that", "by", "an", "a", "unknown", "its", "from", "written", "first", "published"))
+QUOTED_RE = re.compile(r"\"[^\"]*\"|“[^”]*”")
+ENGLISH_PROSE_RE = re.compile(r"\b(?:the|and|of the|which|with)\b")
+BLURB_REACH = 3000
+
+
+def _english_blurb(text: str, lines: _Lines, end: int, top_end: int, spans: list[_Span]) -> list[_Span]:
+    """A producer's blurb in English under the credits of a book in another language, before its title
+    ("A picaresque romance (1554) of unknown authorship."): short paragraphs of English words (quoted titles
+    aside), the title set as a display right after them, and no English prose in the book that follows."""
+    credits = [span for span in spans if span.rule == "credits" and span.end <= top_end]
+    if not credits:
+        return []
+    after = max(span.end for span in credits)
+    blurb = []
+    for p_start, p_end in _paragraphs(text, after, top_end)[:4]:
+        paragraph = text[p_start:p_end]
+        if _inside(spans, p_start):
+            return []
+        if _is_display(paragraph) or _looks_like_title(paragraph.split("\n", 1)[0]):
+            break
+        words = re.findall(r"[^\W\d_]+", QUOTED_RE.sub(" ", paragraph).lower())
+        if len(paragraph.splitlines()) > 4 or not words or sum(w in ENGLISH_WORDS for w in words) * 5 < len(words) * 2:
+            return []
+        blurb.append((p_start, p_end))
+    else:
+        return []
+    if not blurb or blurb[0][0] != after:
+        return []
+    book = text[blurb[-1][1]:min(end, blurb[-1][1] + BLURB_REACH)].lower()
+    if len(ENGLISH_PROSE_RE.findall(book)) * 200 > len(book):  # the book itself is in English: its own lines
+        return []
+    return [_block(text, lines, blurb[0][0], blurb[-1][1], end, "credits",
+                   "producer's blurb in English: " + _first_words(text[blurb[0][0]:blurb[-1][1]], 40))]
 
 
 def _word_on_contents(text: str, lines: _Lines, start: int, end: int, top_end: int,

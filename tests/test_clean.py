@@ -695,3 +695,29 @@ def test_a_closing_list_of_modernised_spellings_goes_with_its_note_and_a_glossar
     pairs = "\n\nFanal – Llanterna\nXomba – Aigua\n"
     result = clean(era_2010(body=BODY + glossary + pairs).encode())
     assert result.text == BODY + glossary + pairs
+
+
+SPANISH_BODY = """LA LINTERNA DE LA ESTACIÓN KEPLER
+Autora: Miriam Oduya.
+
+
+CAPÍTULO I
+
+La linterna había ardido en la loma sobre la estación durante once años,
+y en todo ese tiempo nadie había preguntado quién le cortaba la mecha. Tamsin
+lo preguntó la mañana en que la nave de suministros no llegó.
+
+FIN
+"""
+
+
+def test_an_english_blurb_under_the_credits_of_a_book_in_another_language_goes():
+    blurb = ('Also known as "La linterna" or\n"La linterna de la estación Kepler"\n\n'
+             "A colonial romance (1931) by a little-known author.\n\n\n")
+    result = clean(era_2010(body=blurb + SPANISH_BODY).encode())
+    assert result.text == SPANISH_BODY
+    # a Spanish epigraph there is the book's, and so is an English book's own line before its title
+    epigraph = "Que la luz no se apague nunca,\ndijo el intendente.\n\n\n"
+    assert clean(era_2010(body=epigraph + SPANISH_BODY).encode()).text == epigraph + SPANISH_BODY
+    foreword = "This tale of the station was first written for my daughter, who asked.\n\n\n"
+    assert clean(era_2010(body=foreword + BODY).encode()).text == foreword + BODY
