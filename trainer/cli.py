@@ -16,11 +16,11 @@ from lightning_fabric.utilities.exceptions import MisconfigurationException
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple
 
+from .architectures import ARCHITECTURES, architecture_from_argv, model_class
 from .checkpoint import best_checkpoint
 from .data import CorpusDataModule
 from .errors import ConfigError, TrainerError
 from .generate import SamplingConfig, load_model, sample
-from .model import LSTMLanguageModel
 
 EXIT_CODES = """exit codes: 0 ok, 1 training failed (NaN loss: the last good checkpoint stays), 2 config, corpus or
 checkpoint error (one line says which)"""
@@ -52,10 +52,17 @@ class TrainerCLI(LightningCLI):
         parser.set_defaults({"checkpoint.monitor": "val_loss", "checkpoint.mode": "min", "checkpoint.save_last": True,
                              "checkpoint.filename": "best-{step}", "checkpoint.dirpath": "runs/checkpoints",
                              "trainer.gradient_clip_val": 1.0, "trainer.use_distributed_sampler": False})
+        self.add_architecture_arguments(parser)
         parser.add_optimizer_args((torch.optim.Optimizer,))
         parser.add_lr_scheduler_args(LRSchedulerTypeTuple)
         parser.set_defaults({"optimizer": {"class_path": "torch.optim.AdamW",
                                            "init_args": {"lr": 0.002, "weight_decay": 0.01}}})
+
+    def add_architecture_arguments(self, parser) -> None:
+        # read before the parser is built (architectures.py); declared here so configs and --help show it
+        parser.add_argument("--architecture", choices=list(ARCHITECTURES), default="lstm",
+                            help="the model: lstm (trainer/model.py) or gpt (trainer/gpt.py, a Transformer); "
+                                 "give it before --help to see that model's options")
 
     def _resolve_ckpt_path(self) -> None:
         """``last`` and ``best`` name files in ``checkpoint.dirpath``; a missing one is an error, not a fresh start."""
@@ -99,7 +106,8 @@ QUIET_WARNINGS = [
 def run_lightning(argv: list[str] | None) -> int:
     for pattern in QUIET_WARNINGS:
         warnings.filterwarnings("ignore", message=pattern)
-    TrainerCLI(LSTMLanguageModel, CorpusDataModule, args=argv, parser_class=TrainerArgumentParser,
+    model = model_class(architecture_from_argv(sys.argv[1:] if argv is None else argv))
+    TrainerCLI(model, CorpusDataModule, args=argv, parser_class=TrainerArgumentParser,
                save_config_kwargs={"overwrite": True}, seed_everything_default=1234,
                trainer_defaults={"plugins": [{"class_path": "trainer.checkpoint.AtomicCheckpointIO"}]},
                parser_kwargs={"epilog": "other command: python -m trainer generate --help (write text with a "

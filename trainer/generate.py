@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from . import architectures
 from .checkpoint import load_checkpoint
 from .errors import CheckpointError, ConfigError
 from .model import LSTMLanguageModel
@@ -52,11 +53,15 @@ class SamplingConfig:
 
 def load_model(path: Path, device: str = "cpu") -> tuple[LSTMLanguageModel, CharTokenizer | WordTokenizer]:
     checkpoint = load_checkpoint(path, map_location=device)
-    accepted = set(inspect.signature(LSTMLanguageModel.__init__).parameters) - {"self", "vocabulary"}
+    model_class = architectures.model_class(architectures.architecture_of_checkpoint(checkpoint))
+    accepted = set(inspect.signature(model_class.__init__).parameters) - {"self", "vocabulary"}
     hparams = {k: v for k, v in checkpoint["hyper_parameters"].items() if k in accepted}
     try:
         tokenizer = tokenizer_from_dict(checkpoint.get("vocabulary"))
-        model = LSTMLanguageModel(**hparams, vocabulary=checkpoint["vocabulary"])
+        if hasattr(model_class, "from_checkpoint"):  # the Transformer: a pretrained one needs its saved config
+            model = model_class.from_checkpoint(checkpoint)
+        else:
+            model = model_class(**hparams, vocabulary=checkpoint["vocabulary"])
         model.load_state_dict(checkpoint["state_dict"])
     except (TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{path}: its model does not load ({str(exc).splitlines()[0][:160]})") from None
