@@ -6,6 +6,7 @@ The command line only parses and reports: the data module, the model and Lightni
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import sys
 import warnings
@@ -63,6 +64,8 @@ class TrainerCLI(LightningCLI):
         parser.add_argument("--architecture", choices=list(ARCHITECTURES), default="lstm",
                             help="the model: lstm (trainer/model.py) or gpt (trainer/gpt.py, a Transformer); "
                                  "give it before --help to see that model's options")
+        if "pretrained" in inspect.signature(self.model_class.__init__).parameters:
+            parser.link_arguments("model.pretrained", "data.pretrained")  # a pretrained model brings its tokenizer
 
     def _resolve_ckpt_path(self) -> None:
         """``last`` and ``best`` name files in ``checkpoint.dirpath``; a missing one is an error, not a fresh start."""

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from .bpe import BPETokenizer
 from .errors import CorpusError
 from .tokenizer import CharTokenizer, WordTokenizer, tokenizer_from_dict
 
@@ -86,10 +87,14 @@ class EncodedSplits:
         return info["tokens"] / info["chars"] if info["chars"] else 1.0
 
 
-def token_cache_key(corpus: Corpus, tokenizer: str, max_vocab: int) -> str:
+def token_cache_key(corpus: Corpus, tokenizer: str, max_vocab: int, pretrained: BPETokenizer | None = None) -> str:
     settings = {"v": TOKEN_CACHE_VERSION, "tokenizer": tokenizer,
                 "max_vocab": max_vocab if tokenizer == "word" else None,
                 "corpus": corpus.manifest.get("content_key") or corpus.manifest.get("version")}
+    if tokenizer == "bpe" or pretrained is not None:  # bpe, pretrained: added beside char and word
+        settings["max_vocab"] = max_vocab if pretrained is None else None
+        settings["pretrained"] = pretrained.fingerprint if pretrained is not None else None
+        tokenizer = "pretrained" if pretrained is not None else tokenizer
     return f"{tokenizer}-" + hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -97,12 +102,15 @@ def user_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gutenberg-lstm" / "tokens"
 
 
-def encode_corpus(corpus: Corpus, tokenizer: str = "char", max_vocab: int = 20000) -> EncodedSplits:
+def encode_corpus(corpus: Corpus, tokenizer: str = "char", max_vocab: int = 20000,
+                  pretrained: str | None = None) -> EncodedSplits:
     """The encoded splits, from the cache beside the corpus when there, else encoded now and cached.
 
     A corpus that cannot be written to (a read-only mount) is cached under ~/.cache/gutenberg-lstm instead.
+    ``pretrained`` names a Hugging Face folder whose tokenizer is used instead of ``tokenizer``.
     """
-    key = token_cache_key(corpus, tokenizer, max_vocab)
+    loaded = BPETokenizer.from_pretrained(pretrained) if pretrained is not None else None
+    key = token_cache_key(corpus, tokenizer, max_vocab, loaded)
     beside = corpus.path / "tokens" / key
     elsewhere = user_cache_dir() / f"{corpus.path.name}-{key}"
     for folder in (beside, elsewhere):
@@ -115,7 +123,7 @@ def encode_corpus(corpus: Corpus, tokenizer: str = "char", max_vocab: int = 2000
         writable = False
     folder = beside if writable else elsewhere
     try:
-        return _encode(corpus, tokenizer, max_vocab, folder)
+        return _encode(corpus, tokenizer, max_vocab, folder, loaded)
     except OSError as exc:
         raise CorpusError(f"cannot write the token cache {folder}: {exc.strerror or exc}; free some space or "
                           f"set XDG_CACHE_HOME to a writable folder") from None
@@ -126,8 +134,13 @@ def _load(folder: Path) -> EncodedSplits:
     return EncodedSplits(folder, tokenizer_from_dict(meta["tokenizer"]), meta)
 
 
-def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path) -> EncodedSplits:
-    if tokenizer == "char":
+def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path,
+            pretrained: BPETokenizer | None = None) -> EncodedSplits:
+    if pretrained is not None:
+        vocab = pretrained
+    elif tokenizer == "bpe":
+        vocab = BPETokenizer.build(corpus.texts("train"), max_vocab)
+    elif tokenizer == "char":
         vocab = CharTokenizer.build(corpus.texts("train"))
     else:
         vocab = WordTokenizer.build(corpus.texts("train"), max_vocab)

@@ -87,23 +87,27 @@ class RandomWindows(IterableDataset):
 class CorpusDataModule(pl.LightningDataModule):
     def __init__(self, corpus: str = "corpora/science-fiction/current", tokenizer: str = "char",
                  max_vocab: int = 20000, seq_len: int = 128, batch_size: int = 32, eval_batch_size: int | None = None,
-                 mode: str = "carried", batches_per_epoch: int = 1000, seed: int = 1234):
+                 mode: str = "carried", batches_per_epoch: int = 1000, seed: int = 1234, pretrained: str | None = None):
         """A corpus built by ``python -m pipeline build``, as batches for truncated BPTT.
 
         Args:
             corpus: A corpus version folder, or a shelf folder whose ``current`` version is read.
-            tokenizer: ``char`` (every character of the train split) or ``word`` (top ``max_vocab`` words).
-            max_vocab: Vocabulary size of the word tokenizer, ``<unk>`` included.
+            tokenizer: ``char`` (every character of the train split), ``word`` (top ``max_vocab`` words) or
+                ``bpe`` (byte-level BPE learned from the train split).
+            max_vocab: Vocabulary size of the word and bpe tokenizers, ``<unk>`` included (bpe: the 256 bytes
+                too, so ``max_vocab - 257`` merges).
             seq_len: Tokens per row of a batch: the truncated-BPTT length.
             batch_size: Rows per batch on each device.
             eval_batch_size: Rows per validation and test batch; default ``batch_size`` (fewer if the split is short).
             mode: ``carried`` (hidden state carried across batches, char-rnn style) or ``random`` (random windows).
             batches_per_epoch: Batches per epoch in ``random`` mode.
             seed: Seed of the random windows.
+            pretrained: A Hugging Face folder whose tokenizer encodes the corpus instead; linked from
+                ``model.pretrained`` when a GPT-2 is fine-tuned.
         """
         super().__init__()
-        if tokenizer not in ("char", "word"):
-            raise ConfigError(f"data.tokenizer {tokenizer!r}: use 'char' or 'word'")
+        if tokenizer not in ("char", "word", "bpe"):
+            raise ConfigError(f"data.tokenizer {tokenizer!r}: use 'char', 'word' or 'bpe'")
         if mode not in MODES:
             raise ConfigError(f"data.mode {mode!r}: use 'carried' or 'random'")
         for name, value in (("seq_len", seq_len), ("batch_size", batch_size), ("batches_per_epoch", batches_per_epoch),
@@ -116,7 +120,7 @@ class CorpusDataModule(pl.LightningDataModule):
         self.corpus = Corpus.open(corpus)
         for split in ("train", "val"):
             self.corpus.require(split)
-        self.encoded: EncodedSplits = encode_corpus(self.corpus, tokenizer, max_vocab)
+        self.encoded: EncodedSplits = encode_corpus(self.corpus, tokenizer, max_vocab, pretrained)
         self.train_batches: CarriedBatches | RandomWindows | None = None
 
     @property

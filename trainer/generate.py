@@ -68,13 +68,15 @@ def load_model(path: Path, device: str = "cpu") -> tuple[LSTMLanguageModel, Char
     return model.to(device).eval(), tokenizer
 
 
-def pick(logits: torch.Tensor, config: SamplingConfig, recent: deque, generator: torch.Generator | None) -> int:
+def pick(logits: torch.Tensor, config: SamplingConfig, recent: deque, generator: torch.Generator | None,
+         unknown: int | None = 0) -> int:
     logits = logits.float().clone()
     if config.repetition_penalty != 1.0 and recent:
         seen = torch.tensor(sorted(set(recent)), device=logits.device)
         values = logits[seen]
         logits[seen] = torch.where(values > 0, values / config.repetition_penalty, values * config.repetition_penalty)
-    logits[0] = -float("inf")  # never write the unknown symbol
+    if unknown is not None:
+        logits[unknown] = -float("inf")  # never write the unknown symbol
     if config.temperature == 0:
         return int(logits.argmax())
     logits = logits / config.temperature
@@ -104,9 +106,12 @@ def sample(model: LSTMLanguageModel, tokenizer: CharTokenizer | WordTokenizer, p
     last = logits[0, -1]
     recent = deque(ids[-config.repetition_window:], maxlen=config.repetition_window)
     previous = ids[-1]
+    # BPE: a character may span tokens, so its decoder keeps what it has not written yet
+    decode_next = tokenizer.stream_decoder() if hasattr(tokenizer, "stream_decoder") else tokenizer.decode_next
+    unknown = getattr(tokenizer, "unknown_id", 0)
     for _ in range(length):
-        token = pick(last, config, recent, generator)
-        yield tokenizer.decode_next(token, previous)
+        token = pick(last, config, recent, generator, unknown)
+        yield decode_next(token, previous)
         recent.append(token)
         previous = token
         logits, hidden = model(torch.tensor([[token]], device=model.device), hidden)
