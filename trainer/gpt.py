@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .errors import ConfigError
-from .model import CHECKPOINT_FORMAT, LSTMLanguageModel
+from .model import LSTMLanguageModel
 
 ARCHITECTURE = "gpt"
 
@@ -178,7 +178,7 @@ class GPTLanguageModel(LSTMLanguageModel):
 
     def on_save_checkpoint(self, checkpoint):
         super().on_save_checkpoint(checkpoint)
-        checkpoint["gutenberg_lstm"] = {"format": CHECKPOINT_FORMAT, "architecture": ARCHITECTURE}
+        checkpoint["gutenberg_lstm"]["architecture"] = ARCHITECTURE  # added to the LSTM's record, which stays
         if isinstance(self.network, PretrainedGPT2):
             checkpoint["gutenberg_lstm"]["pretrained_config"] = self.network.config_dict()
 
