@@ -153,7 +153,8 @@ class GPTLanguageModel(LSTMLanguageModel):
         """
         rebuilds = cache.rebuilds if cache is not None else 0
         if cache is not None and cache.length + tokens.shape[1] > self.block_size:
-            tokens = torch.cat([cache.tokens, tokens], dim=1)[:, -max(self.block_size // 2, 1):]
+            keep = min(self.block_size, max(self.block_size // 2, tokens.shape[1], 1))
+            tokens = torch.cat([cache.tokens, tokens], dim=1)[:, -keep:]
             cache, rebuilds = None, rebuilds + 1
         if cache is None and tokens.shape[1] > self.block_size:
             tokens = tokens[:, -self.block_size:]
