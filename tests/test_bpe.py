@@ -18,7 +18,8 @@ from trainer.tokenizer import tokenizer_from_dict
 FIXTURE_BOOK = (
     "CHAPTER I.\r\n\r\nThe Martians came at dawn.  \u201cNo,\u201d said Dr. M\u00fcller, \u2018not yet\u2019\u2014and "
     "the na\u00efve crew of the _Argonaut_ stared.\n\n\tIndented\tline with tabs;   three spaces.\n"
-    "Fran\u00e7ais: \u00e9t\u00e9, \u0153uvre.  Deutsch: Stra\u00dfe.  \u0395\u03bb\u03bb\u03b7\u03bd\u03b9\u03ba\u03ac."
+    "Fran\u00e7ais: \u00e9t\u00e9, \u0153uvre.  Deutsch: Stra\u00dfe.  "
+    "\u0395\u03bb\u03bb\u03b7\u03bd\u03b9\u03ba\u03ac."
     "  \u65e5\u672c\u8a9e.  \U0001f680 rocket.\n"
     "A literal <unk> and <|endoftext|> in a book stay text.\u00a0No-break space, soft\u00adhyphen, \u200bzero width.\n"
     "   \n\n\n\nTHE END\n"
@@ -102,6 +103,7 @@ def test_a_max_vocab_below_the_bytes_is_a_one_line_error(tiny_corpus, tmp_path, 
     assert "data.max_vocab 100 is too small for bpe" in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.timeout(900)  # several training runs: slow on a loaded 2-core machine, not a hang
 @pytest.mark.parametrize("config", ["debug.yaml", "debug-gpt.yaml"])
 def test_both_models_train_on_bpe_tokens_report_bits_per_character_and_generate(tiny_corpus, tmp_path, capsys,
                                                                                 config):

@@ -86,6 +86,7 @@ def train_losses(run: Path) -> list[float]:
     return [float(r["train_loss"]) for r in csv.DictReader(open(metrics)) if r.get("train_loss")]
 
 
+@pytest.mark.timeout(900)  # several training runs: slow on a loaded 2-core machine, not a hang
 def test_a_tiny_gpt2_from_a_local_folder_fine_tunes_and_generates_without_its_folder(tiny_corpus, tiny_gpt2,
                                                                                      tmp_path, capsys):
     pretrained = transformers.GPT2LMHeadModel.from_pretrained(tiny_gpt2).state_dict()
