@@ -1,6 +1,6 @@
 """The LSTM against a Transformer of about the same size, on the same corpus, for the same wall time.
 
-    python bench/bench_models.py [--minutes 8] [--standin ../shared/gutenberg] [--corpus DIR] [--tokenizer char]
+    python bench/bench_models.py [--minutes 10] [--standin ../shared/gutenberg] [--corpus DIR] [--tokenizer char]
 
 Builds the stand-in's science-fiction corpus with the pipeline (from ../shared/gutenberg, served on
 127.0.0.1; or reads --corpus), then trains, in one run:
@@ -147,7 +147,7 @@ def build_corpus(standin: Path, out: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--minutes", type=float, default=8.0, help="time in training steps of each model")
+    parser.add_argument("--minutes", type=float, default=10.0, help="time in training steps of each model")
     parser.add_argument("--standin", type=Path, default=STANDIN)
     parser.add_argument("--corpus", type=Path, help="an existing corpus instead of building one from --standin")
     parser.add_argument("--config", type=Path, default=REPO / "configs" / "scifi-cpu.yaml", help="the LSTM's")
