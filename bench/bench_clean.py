@@ -3,8 +3,9 @@
     python bench/bench_clean.py [--standin ../shared/gutenberg] [--repeat 3] [--processes 2]
 
 Both sides run in the same process over the same bytes already in memory (no disk reads in the
-timing), best of --repeat runs. The cleaner's target is 50 MB/s per core. With --processes N the
-texts are also cleaned by N worker processes, and the per-core figure is the total divided by N.
+timing), best of --repeat runs; MB/s per core is counted on the process's CPU time. The
+cleaner's target is 40 MB/s per core (issue 11). With --processes N the texts are also cleaned by
+N worker processes, and the per-core figure is the wall-clock total divided by N.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ sys.path.insert(0, str(REPO))
 from pipeline.clean import clean  # noqa: E402
 from pipeline.decode import decode  # noqa: E402
 
-TARGET_MB_S = 50.0
+TARGET_MB_S = 40.0
 
 
 def decode_and_split(raws: list[bytes]) -> int:
@@ -32,13 +33,19 @@ def decode_and_clean(raws: list[bytes]) -> int:
     return sum(len(clean(raw).text) for raw in raws)
 
 
-def best_of(repeat: int, fn, raws) -> float:
-    best = float("inf")
+def best_of(repeat: int, fn, raws) -> tuple[float, float]:
+    """Best wall-clock seconds and best CPU seconds of this process over ``repeat`` runs.
+
+    CPU time is what "per core" means, and it holds still on a machine other work keeps busy,
+    where wall-clock time counts the waiting too.
+    """
+    best_wall = best_cpu = float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         fn(raws)
-        best = min(best, time.perf_counter() - start)
-    return best
+        best_wall = min(best_wall, time.perf_counter() - wall)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+    return best_wall, best_cpu
 
 
 def main() -> None:
@@ -52,13 +59,14 @@ def main() -> None:
         sys.exit(f"error: no texts under {args.standin}; pass --standin DIR")
     raws = [f.read_bytes() for f in files]
     megabytes = sum(map(len, raws)) / 1e6
-    baseline = best_of(args.repeat, decode_and_split, raws)
-    cleaner = best_of(args.repeat, decode_and_clean, raws)
+    baseline_wall, baseline = best_of(args.repeat, decode_and_split, raws)
+    cleaner_wall, cleaner = best_of(args.repeat, decode_and_clean, raws)
     print(f"{len(raws)} texts, {megabytes:.1f} MB, best of {args.repeat}\n")
-    print(f"{'':40} {'seconds':>8} {'MB/s/core':>10} {'vs baseline':>12}")
-    print(f"{'decode + split lines (baseline)':40} {baseline:8.2f} {megabytes / baseline:10.1f} {1:11.2f}x")
+    print(f"{'':40} {'CPU s':>8} {'MB/s/core':>10} {'vs baseline':>12} {'wall s':>8}")
+    print(f"{'decode + split lines (baseline)':40} {baseline:8.2f} {megabytes / baseline:10.1f} {1:11.2f}x "
+          f"{baseline_wall:8.2f}")
     print(f"{'decode + clean (pipeline.clean)':40} {cleaner:8.2f} {megabytes / cleaner:10.1f} "
-          f"{baseline / cleaner:11.2f}x")
+          f"{baseline / cleaner:11.2f}x {cleaner_wall:8.2f}")
     if args.processes > 1:
         chunks = [raws[i::args.processes] for i in range(args.processes)]
         with ProcessPoolExecutor(args.processes) as pool:
@@ -66,8 +74,9 @@ def main() -> None:
             start = time.perf_counter()
             list(pool.map(decode_and_clean, chunks))
             seconds = time.perf_counter() - start
-        print(f"{f'decode + clean, {args.processes} processes':40} {seconds:8.2f} "
-              f"{megabytes / seconds / args.processes:10.1f} {'':>12}  ({megabytes / seconds:.1f} MB/s in all)")
+        print(f"{f'decode + clean, {args.processes} processes':40} {'':>8} "
+              f"{megabytes / seconds / args.processes:10.1f} {'':>12} {seconds:8.2f}  "
+              f"(wall clock: {megabytes / seconds:.1f} MB/s in all)")
     verdict = "meets" if megabytes / cleaner >= TARGET_MB_S else "misses"
     print(f"\ntarget: {TARGET_MB_S:.0f} MB/s per core for decode + strip: {verdict} it "
           f"({megabytes / cleaner:.1f} MB/s on one core)")

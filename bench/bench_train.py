@@ -13,6 +13,13 @@ optimizer (AdamW) and gradient clipping, run side by side in one process:
     measured float32 matmul GFLOP/s, at a large square size and at the LSTM's own gate shape.
 
 The first 20 steps of each are warm-up and not counted. Prints characters (tokens) per second.
+
+    python bench/bench_train.py --config configs/scifi.yaml --precisions 32-true,32-tf32,bf16-mixed,16-mixed
+
+On a GPU (issue 10, point 9): Lightning fit under each precision, side by side, with tokens/s, the mean
+training loss of the last 20 steps, and the dtype the LSTM computed in (seen by a forward hook on
+``nn.LSTM``: does cuDNN's LSTM run in bf16 under ``bf16-mixed``?). ``32-true`` turns TF32 off,
+``32-tf32`` on; the first row is the baseline.
 """
 
 from __future__ import annotations
@@ -113,6 +120,45 @@ def lightning_fit(data: CorpusDataModule, sizes: dict, steps: int, lr: float) ->
     return clock.rate
 
 
+class LossClock(StepClock):
+    def __init__(self):
+        super().__init__()
+        self.losses: list[torch.Tensor] = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+        self.losses.append(outputs["loss"].detach())  # kept on the device: no sync per step
+
+
+def precision_fit(data: CorpusDataModule, sizes: dict, steps: int, lr: float, precision: str) -> dict:
+    tf32 = precision == "32-tf32"
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = tf32
+    model = make_model(data, sizes)
+    model.configure_optimizers = lambda: torch.optim.AdamW(model.parameters(), lr=lr)
+    seen: list[torch.dtype] = []
+    model.lstm.register_forward_hook(lambda module, inputs, output: seen.append(output[0].dtype) if not seen else None)
+    clock = LossClock()
+    trainer = pl.Trainer(accelerator="auto", devices=1, max_steps=steps, logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0,
+                         precision="32-true" if tf32 else precision, gradient_clip_val=1.0,
+                         use_distributed_sampler=False, callbacks=[clock])
+    trainer.fit(model, datamodule=data)
+    tail = torch.stack(clock.losses[-20:]).float().mean().item()
+    return {"rate": clock.rate, "loss": tail, "lstm_dtype": str(seen[0]).replace("torch.", "") if seen else "?"}
+
+
+def compare_precisions(data: CorpusDataModule, sizes: dict, steps: int, lr: float, precisions: list[str]) -> None:
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU (no GPU: mixed precision is slow)"
+    print(f"model {sizes}, vocab {data.vocab_size}, {steps} steps ({WARMUP} warm-up), on {device}\n")
+    print(f"{'precision':14} {'tokens/s':>12} {'vs first':>9} {'loss (last 20)':>15} {'LSTM output dtype':>18}")
+    first = None
+    for precision in precisions:
+        result = precision_fit(data, sizes, steps, lr, precision)
+        first = first or result["rate"]
+        print(f"{precision:14} {result['rate']:12,.0f} {result['rate'] / first:8.2f}x {result['loss']:15.4f} "
+              f"{result['lstm_dtype']:>18}")
+
+
 def loading_alone(data: CorpusDataModule, steps: int) -> float:
     batches = iter(data.train_dataloader())
     for _ in range(WARMUP):
@@ -128,6 +174,8 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=REPO / "configs" / "scifi-cpu.yaml")
     parser.add_argument("--corpus", default=None, help="default: the config's data.corpus")
     parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--precisions", help="compare Lightning fit under these precisions (comma-separated) "
+                                             "instead, e.g. 32-true,32-tf32,bf16-mixed,16-mixed")
     args = parser.parse_args()
     config = yaml.safe_load(args.config.read_text())
     data_args = {k: v for k, v in config["data"].items() if k in ("corpus", "tokenizer", "seq_len", "batch_size")}
@@ -137,6 +185,9 @@ def main() -> None:
     lr = config.get("optimizer", {}).get("init_args", {}).get("lr", 0.002)
     data = CorpusDataModule(**data_args)
     threads = torch.get_num_threads()
+    if args.precisions:
+        compare_precisions(data, sizes, args.steps, lr, args.precisions.split(","))
+        return
 
     baseline = plain_loop(data, sizes, args.steps, lr)
     lightning = lightning_fit(data, sizes, args.steps, lr)

@@ -4,12 +4,17 @@ Per cleaned text (keyed like the clean cache, by raw sha256 + cleaner version + 
 the language chunks' votes, the foreign passages (with ``--passage-filter``), and the final
 text's size, sha256, normalised fingerprint and MinHash signature. A no-op refresh reads these
 small JSON files instead of running langdetect and MinHash again.
+
+Each file is sealed (its first line is the sha256 of the rest) and names the sha256 of the cleaned
+text it describes; one that does not verify, or that describes another text, is computed again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,35 +22,47 @@ import numpy as np
 from .book import Book
 from .config import CorpusConfig
 from .dedup import minhash, text_fingerprint
-from .files import write_atomically
+from .files import FolderSyncs, seal, unseal, write_atomically
 from .language import LanguageVerdict, analyse_language, detect_passages, foreign_runs, judge, remove_spans
+
+log = logging.getLogger(__name__)
 
 ANALYSIS_VERSION = 1
 
 
 class AnalysisCache:
-    def __init__(self, cache_dir: Path):
+    def __init__(self, cache_dir: Path, folders: FolderSyncs | None = None):
         self.root = Path(cache_dir) / "analysis"
+        self.folders = folders
+        """Where the folders of new records wait for their flush (None: each flushed as it is written)."""
 
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.a{ANALYSIS_VERSION}.json"
 
-    def load(self, key: str) -> dict:
+    def load(self, key: str, text_sha256: str) -> dict:
+        """The record of the cleaned text ``key``, or {} when there is none that verifies."""
+        path = self.path(key)
         try:
-            return json.loads(self.path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            payload = unseal(path.read_bytes())
+            record = json.loads(payload) if payload is not None else None
+        except FileNotFoundError:
             return {}
+        except (OSError, ValueError):
+            record = None
+        if not isinstance(record, dict) or record.get("text_sha256") != text_sha256:
+            log.info("the analysis %s does not verify; analysing that book again", path.name)
+            return {}
+        return record
 
     def save(self, key: str, record: dict) -> None:
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, json.dumps(record).encode("utf-8"))
+        write_atomically(path, seal(json.dumps(record).encode("utf-8")), folders=self.folders)
 
 
-def corpus_text(book: Book) -> str:
+def corpus_text(book: Book, cleaned: str) -> str:
     """The text that goes into the corpus: the cleaned text less any foreign passages."""
-    assert book.clean_path is not None
-    return remove_spans(book.clean_path.read_text(encoding="utf-8"), book.passages_removed)
+    return remove_spans(cleaned, book.passages_removed)
 
 
 class BookAnalysis:
@@ -54,16 +71,16 @@ class BookAnalysis:
     ``language()`` then, if the language is wanted, ``profile()``; ``save()`` writes back what was computed.
     """
 
-    def __init__(self, book: Book, cache: AnalysisCache):
-        self.book, self.cache = book, cache
-        self.record = cache.load(book.clean_key)
+    def __init__(self, book: Book, cache: AnalysisCache, read_text: Callable[[Book], str]):
+        self.book, self.cache, self.read_text = book, cache, read_text
+        self.record = cache.load(book.clean_key, book.clean_sha256)
         self.changed = False
         self._text: str | None = None
 
     def cleaned_text(self) -> str:
+        """The cleaned text, read (and checked against its sha256) once, only when something is computed."""
         if self._text is None:
-            assert self.book.clean_path is not None
-            self._text = self.book.clean_path.read_text(encoding="utf-8")
+            self._text = self.read_text(self.book)
         return self._text
 
     def language(self, config: CorpusConfig) -> None:
@@ -103,5 +120,6 @@ class BookAnalysis:
 
     def save(self) -> None:
         if self.changed:
+            self.record["text_sha256"] = self.book.clean_sha256
             self.cache.save(self.book.clean_key, self.record)
             self.changed = False

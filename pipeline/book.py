@@ -41,6 +41,11 @@ class Book:
     clean_path: Path | None = None
     """The cleaned UTF-8 text (in the clean cache)."""
     clean_chars: int = 0
+    clean_sha256: str = ""
+    """sha256 of the cleaned text (UTF-8) as the clean cache recorded it; every read is checked against it."""
+    control_chars: int = 0
+    """Control characters (NUL included) in the cleaned text: many of them mean the file was binary."""
+    nul_chars: int = 0
     encoding: str | None = None
     """The encoding the raw bytes were decoded with."""
     clean_audit: dict | None = None

@@ -1,7 +1,7 @@
 """``python -m pipeline build``: the stages in order, and what became of every book.
 
-Per book, in parallel: metadata (RDF) → type filter → download text → clean → language filter →
-profile (foreign passages cut, size, MinHash) → length filter.
+Per book, in parallel: metadata (RDF) → type filter → download text → clean → binary filter →
+language filter → profile (foreign passages cut, size, MinHash) → length filter.
 Then across the shelf: duplicates → splits → publish a version (or nothing, when nothing changed).
 The whole run after resolving the shelf holds the corpus's lock.
 """
@@ -14,30 +14,32 @@ import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
-from .analysis import AnalysisCache, BookAnalysis
+from .analysis import AnalysisCache, BookAnalysis, corpus_text
 from .book import FAILED, Book, RunCounts, reason_kind
 from .cache import RawCache
 from .catalog import books_on_shelf, parse_catalog
-from .cleaned import CleanCache
+from .cleaned import CacheDamagedError, CleanCache
 from .config import SPLIT_NAMES, BuildConfig, HttpConfig, default_delay
 from .dedup import DedupInput, find_duplicates
 from .download import TextSource, download_text
 from .errors import FetchError, Interrupted, PipelineError, SourceError
 from .fetcher import Fetcher
-from .filters import language_filter, length_filter
+from .files import FolderSyncs
+from .filters import binary_filter, language_filter, length_filter
 from .http_client import PoliteClient
 from .lock import CorpusLock
 from .metadata import add_metadata, text_only
-from .publish import CorpusDir, PublishedVersion, PublishPlan, books_csv, content_key, publish
+from .publish import PublishPlan, books_csv, content_key, publish
 from .shelves import Shelf, fetch_shelf_index, read_shelf, resolve_shelf
-from .site import GutenbergSite
-from .splits import SplitKeyRegistry, split_keys, split_of
+from .site import GutenbergSite, UrlPolicy
+from .splits import SplitKeyRegistry, SplitSettings, resolve_split_settings, split_keys, split_of
+from .versions import CURRENT, CorpusDir, PublishedVersion
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +63,10 @@ class BuildResult:
     """A new version was published (False for a no-op refresh and a dry run)."""
     previous_version: str | None = None
     changes: dict = field(default_factory=dict)
-    """Per split: books added, removed, changed (and moved, which only a new salt or ratios can cause)."""
+    """Per split: books added, removed, changed, moved in and moved out (moves: only with --reshuffle)."""
     pruned: list[str] = field(default_factory=list)
+    repaired: str | None = None
+    """What was wrong with the ``current`` link when the run started, and what it names now."""
     stage_seconds: Counter = field(default_factory=Counter)
     """Seconds spent in each stage, summed over the worker threads for the per-book stages."""
 
@@ -92,13 +96,28 @@ class BuildResult:
     def exit_code(self) -> int:
         return 1 if self.failed or self.stale else 0
 
+    @property
+    def eventful(self) -> bool:
+        """Anything a quiet run must report: a new version, a repair, a deletion, a failure."""
+        return bool(self.published or self.repaired or self.pruned or self.exit_code)
+
+
+class NothingKeptError(PipelineError):
+    """No book of the shelf was kept, so nothing was published; ``result`` says what became of each."""
+
+    def __init__(self, message: str, result: BuildResult):
+        super().__init__(message)
+        self.result = result
+
 
 def open_fetcher(base_url: str, cache_dir: Path, http: HttpConfig, *, hosts: set[str] | None = None,
-                 delays: dict[str, float] | None = None, stop: threading.Event | None = None) -> Fetcher:
+                 delays: dict[str, float] | None = None, stop: threading.Event | None = None,
+                 mirror_url: str | None = None) -> Fetcher:
     host = urlsplit(base_url).netloc.lower()
     if delays is None:
         delays = {host: http.delay if http.delay is not None else default_delay(base_url)}
-    client = PoliteClient(http, allowed_hosts=hosts or {host}, delays=delays, stop=stop)
+    client = PoliteClient(http, allowed_hosts=hosts or {host}, delays=delays, stop=stop,
+                          policy=UrlPolicy(base_url, mirror_url))
     return Fetcher(client, RawCache(cache_dir), respect_robots=http.respect_robots)
 
 
@@ -119,10 +138,13 @@ class Build:
         self.stop = stop or threading.Event()
         self.site = GutenbergSite(config.base_url)
         self.fetcher = open_fetcher(config.base_url, config.resolved_cache_dir, config.http,
-                                    hosts=config.hosts(), delays=config.delays(), stop=self.stop)
+                                    hosts=config.hosts(), delays=config.delays(), stop=self.stop,
+                                    mirror_url=config.mirror if config.mirror_is_url else None)
         self.text_source = TextSource(self.site, config.mirror, mirror_is_url=config.mirror_is_url)
-        self.clean_cache = CleanCache(config.resolved_cache_dir)
-        self.analysis_cache = AnalysisCache(config.resolved_cache_dir)
+        # the cache folders written by the per-book stages are flushed once, when those stages end
+        self.cache_folders = FolderSyncs()
+        self.clean_cache = CleanCache(config.resolved_cache_dir, folders=self.cache_folders)
+        self.analysis_cache = AnalysisCache(config.resolved_cache_dir, folders=self.cache_folders)
         self._timing_lock = threading.Lock()
         self._stage_seconds: Counter = Counter()
 
@@ -142,6 +164,7 @@ class Build:
         corpus = CorpusDir(self.config.out / shelf.slug)
         corpus.check()
         if self.config.dry_run:
+            self.settle_splits(corpus, corpus.read_current(), SplitKeyRegistry(corpus.root))
             with self.timed("discover"):
                 books = self.list_books(shelf)
             result = BuildResult(shelf=shelf, books=books, source=self.describe_source(), corpus_dir=corpus.root,
@@ -149,21 +172,35 @@ class Build:
             result.counts.found = len(books)
             return result
         with CorpusLock(corpus.root):
+            corpus.remove_leftovers()
+            previous = corpus.read_current()
+            registry = SplitKeyRegistry(corpus.root)
+            settings = self.settle_splits(corpus, previous, registry)
             with self.timed("discover"):
                 books = self.list_books(shelf)
             result = BuildResult(shelf=shelf, books=books, source=self.describe_source(), corpus_dir=corpus.root)
             result.counts.found = len(books)
-            corpus.remove_leftovers()
-            previous = corpus.read_current()
             self.acquire(result)
             with self.timed("duplicates"):
                 self.drop_duplicates(result.books, previous)
             with self.timed("splits"):
-                self.assign_splits(result.books, previous, SplitKeyRegistry(corpus.root))
+                self.assign_splits(result.books, previous, registry, settings)
             with self.timed("publish"):
                 self.publish(result, corpus, previous)
+                self.cache_folders.flush()  # texts cleaned again while publishing
         result.stage_seconds = self._stage_seconds
         return result
+
+    def settle_splits(self, corpus: CorpusDir, previous: PublishedVersion | None,
+                      registry: SplitKeyRegistry) -> SplitSettings:
+        """The salt and shares this build splits with: the corpus's own; others only with ``reshuffle``."""
+        recorded = registry.settings()
+        if recorded is None and previous is not None:  # a corpus from before the registry recorded them
+            recorded = SplitSettings.from_record(previous.manifest.get("config", {}).get("corpus", {}))
+        settings = resolve_split_settings(self.config.corpus, recorded, corpus.root)
+        corpus_config = replace(self.config.corpus, split_ratios=settings.ratios, split_salt=settings.salt)
+        self.config = replace(self.config, corpus=corpus_config)
+        return settings
 
     def describe_source(self) -> str:
         listing = "catalog" if self.config.source == "catalog" else "shelf pages"
@@ -189,6 +226,8 @@ class Build:
         was missing, and whether the cleaned text came from the cache."""
         with self.timed("metadata"):
             note = add_metadata(book, self.fetcher, self.site)
+        if book.status == FAILED:  # its RDF could not be fetched: not published with guessed metadata
+            return note, False
         outcome = text_only(book)
         if not outcome.keep:
             book.skip(outcome.reason)
@@ -203,7 +242,11 @@ class Build:
             if book.clean_chars == 0:
                 book.skip("empty after cleaning")
                 return note, from_cache
-            analysis = BookAnalysis(book, self.analysis_cache)
+            outcome = binary_filter(book, self.config.corpus)
+            if not outcome.keep:
+                book.drop(outcome.reason)
+                return note, from_cache
+            analysis = BookAnalysis(book, self.analysis_cache, self.clean_cache.read_text)
             with self.timed("language"):
                 analysis.language(self.config.corpus)
             outcome = language_filter(book, self.config.corpus)
@@ -214,6 +257,9 @@ class Build:
             analysis.save()
         except OSError as exc:  # a full disk or a permission problem, reported on the book
             book.fail(f"cannot write the cache: {exc}")
+            return note, False
+        except CacheDamagedError as exc:
+            book.fail(str(exc))
             return note, False
         except (Interrupted, KeyboardInterrupt):
             raise
@@ -254,6 +300,7 @@ class Build:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             bar.close()
+            self.cache_folders.flush()
 
     # -- across the shelf ---------------------------------------------------------------------------
 
@@ -267,8 +314,8 @@ class Build:
             book.kept_id = duplicate.kept_id
             book.drop(duplicate.reason)
 
-    def assign_splits(self, books: list[Book], previous: PublishedVersion | None, registry: SplitKeyRegistry) -> None:
-        corpus = self.config.corpus
+    def assign_splits(self, books: list[Book], previous: PublishedVersion | None, registry: SplitKeyRegistry,
+                      settings: SplitSettings) -> None:
         # the registry wins: it also remembers books missing from the last version
         known = {**(previous.split_keys if previous else {}), **registry.load()}
         kept = [b.id for b in books if b.usable]
@@ -277,12 +324,12 @@ class Build:
         for book in books:
             if book.id in keys:
                 book.split_key = keys[book.id]
-                book.split = split_of(keys[book.id], corpus.split_salt, corpus.split_ratios)
+                book.split = split_of(keys[book.id], settings.salt, settings.ratios)
             elif book.id in known:
                 book.split_key = known[book.id]  # dropped this time; shown so the row explains itself
         added = {book: key for book, key in keys.items() if book not in known}
-        if added:
-            registry.save({**known, **added})
+        if added or registry.settings() != settings:
+            registry.save({**known, **added}, settings)
 
     def publish(self, result: BuildResult, corpus: CorpusDir, previous: PublishedVersion | None) -> None:
         books = result.books
@@ -291,15 +338,21 @@ class Build:
         key = content_key(table, self.config.corpus)
         result.previous_version = previous.path.name if previous else None
         result.changes = compare(previous, books)
+        broken = corpus.current() is None and (corpus.current_problem() or "was missing")
         if previous is not None and previous.manifest.get("content_key") == key:
             result.version = previous.path
+            if broken:
+                corpus.switch_current(previous.path.name)
+                result.repaired = f"{CURRENT} {broken}; it now names {previous.path.name}"
+            result.pruned = corpus.prune(self.config.corpus.keep_versions)
             return
         if not result.kept:
             detail = ", ".join(f"{n} {kind}" for kind, n in result.counts.drop_reasons.most_common())
             detail = detail or "the shelf is empty"
-            kept_note = f"; {previous.path.name} stays current" if previous else ""
-            raise PipelineError(f"no book of shelf {result.shelf.name!r} was kept ({detail}); "
-                                f"nothing was published{kept_note}")
+            kept_note = f"; {previous.path.name} stays current" if previous and not broken else ""
+            result.version = previous.path if previous and not broken else None
+            raise NothingKeptError(f"no book of shelf {result.shelf.name!r} was kept ({detail}); "
+                                   f"nothing was published{kept_note}", result)
         plan = PublishPlan(
             shelf={"id": result.shelf.id, "name": result.shelf.name, "slug": result.shelf.slug},
             source={"base_url": self.config.base_url, "listing": self.config.source, "mirror": self.config.mirror},
@@ -308,24 +361,34 @@ class Build:
         bar = tqdm(total=len(result.kept), unit="book", desc=f"publishing {result.shelf.slug}",
                    disable=not self.progress, dynamic_ncols=True)
         try:
-            result.version = publish(corpus, books, table, plan, self.config, progress=bar)
+            result.version = publish(corpus, books, table, plan, self.config, self.corpus_text, progress=bar)
         finally:
             bar.close()
         result.published = True
+        if broken and previous is not None:
+            result.repaired = f"{CURRENT} {broken}; it now names {result.version.name}"
         result.pruned = corpus.prune(self.config.corpus.keep_versions)
+
+    def corpus_text(self, book: Book) -> str:
+        """What a kept book contributes to the corpus: its cleaned text (checked against its sha256) less
+        any foreign passages."""
+        return corpus_text(book, self.clean_cache.read_text(book))
 
 
 def compare(previous: PublishedVersion | None, books: list[Book]) -> dict:
-    """What a new version changes per split: ids added, removed, changed (new text) and moved."""
+    """What a new version changes per split: ids added, removed, changed (new text), moved in and moved out."""
     before = previous.kept if previous else {}
     now = {b.id: b for b in books if b.usable}
-    changes = {split: {"added": [], "removed": [], "changed": [], "moved": []} for split in SPLIT_NAMES}
+    changes = {split: {"added": [], "removed": [], "changed": [], "moved_in": [], "moved_out": []}
+               for split in SPLIT_NAMES}
     for book_id, book in now.items():
         old = before.get(book_id)
         if old is None:
             changes[book.split]["added"].append(book_id)
         elif old["split"] != book.split:
-            changes[book.split]["moved"].append(book_id)
+            changes[book.split]["moved_in"].append(book_id)
+            if old["split"] in changes:
+                changes[old["split"]]["moved_out"].append(book_id)
         elif old["sha256"] != book.sha256:
             changes[book.split]["changed"].append(book_id)
     for book_id, old in before.items():

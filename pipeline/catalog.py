@@ -12,6 +12,7 @@ import io
 from .book import Book
 from .errors import LayoutChangedError
 from .shelves import Shelf, normalise
+from .site import parse_book_id
 
 REQUIRED_COLUMNS = ("Text#", "Type", "Title", "Language", "Authors", "Bookshelves")
 
@@ -30,12 +31,16 @@ def parse_catalog(data: bytes | str, source: str = "pg_catalog.csv") -> list[Boo
             f"{source} lacks the column(s) {', '.join(missing)}: the catalog format may have changed; "
             f"use --source shelf meanwhile")
     books = []
-    for row in reader:
-        number = (row.get("Text#") or "").strip()
-        if not number.isdigit():
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise LayoutChangedError(f"{source} does not parse as CSV ({exc}); use --source shelf meanwhile") from None
+    for row in rows:
+        book_id = parse_book_id(row.get("Text#") or "")
+        if book_id is None:  # a header repeated, a blank line, or an id that is not ASCII digits in range
             continue
         books.append(Book(
-            id=int(number),
+            id=book_id,
             title=" ".join((row.get("Title") or "").split()),
             author="; ".join(split_list(row.get("Authors"))),
             languages=split_list(row.get("Language")),

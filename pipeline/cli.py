@@ -16,18 +16,29 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from . import __version__
 from .book import DOWNLOADED, DROPPED, FAILED, NOT_MODIFIED, SKIPPED, reason_kind
-from .build import Build, BuildResult, list_shelves, open_fetcher
+from .build import Build, BuildResult, NothingKeptError, list_shelves, open_fetcher
 from .clean import CleanInputError, CleanOptions, clean, explain, read_input
-from .config import BASE_URL_ENV, DEFAULT_BASE_URL, BuildConfig, CorpusConfig, HttpConfig, check_directory, check_url
+from .config import (
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    DEFAULT_SPLIT_SALT,
+    BuildConfig,
+    CorpusConfig,
+    HttpConfig,
+    check_directory,
+    check_url,
+)
 from .decode import decode
 from .errors import ConfigError, PipelineError
 from .files import write_atomically
 from .report import format_report, load_report, plot_lengths
 from .shelves import search_shelves
+from .verify import resolve_version, verify_version
 
 EXIT_CODES = """exit codes (for cron):
   0   ok: a new version was published, or nothing had changed
-  1   some books failed; the corpus was still published (a failed refresh keeps the last good copy)
+  1   some books failed (the corpus was still published; a failed refresh keeps the last good copy),
+      or no book was kept (nothing was published)
   2   usage or config error; nothing was done
   3   the site, catalog or mirror could not be used; nothing was done
   75  another build of this corpus is running; nothing was done (try again later)
@@ -91,17 +102,25 @@ def add_corpus_options(parser: argparse.ArgumentParser) -> None:
                         help=f"drop books with fewer words after cleaning (default: {defaults.min_words})")
     corpus.add_argument("--near-duplicate-threshold", type=parse_share, default=defaults.near_duplicate_threshold,
                         metavar="JACCARD", help="similarity at which two books are editions of one work (default: 0.9)")
-    corpus.add_argument("--split", dest="split_ratios", type=parse_ratios, default=defaults.split_ratios,
-                        metavar="TRAIN/VAL/TEST", help="split shares, by book (default: 90/5/5)")
-    corpus.add_argument("--split-salt", default=defaults.split_salt, metavar="TEXT",
-                        help="salt of the split hash; a new salt reshuffles every book (default: %(default)s)")
+    corpus.add_argument("--split", dest="split_ratios", type=parse_ratios, metavar="TRAIN/VAL/TEST",
+                        help="split shares by book, adding up to 100; fixed when a corpus is first built "
+                             "(default: the corpus's own, 90/5/5 for a new corpus)")
+    corpus.add_argument("--split-salt", metavar="TEXT",
+                        help="salt of the split hash; fixed when a corpus is first built (default: the corpus's "
+                             f"own, {DEFAULT_SPLIT_SALT!r} for a new corpus)")
+    corpus.add_argument("--allow-empty-splits", action="store_true",
+                        help="accept a --split that leaves val or test at 0 (e.g. 100/0/0)")
+    corpus.add_argument("--reshuffle", action="store_true",
+                        help="accept a --split or --split-salt other than the corpus's own: every book is placed "
+                             "again and some move between train, val and test")
     corpus.add_argument("--shard-size", type=parse_size, default=defaults.shard_size, metavar="SIZE",
                         help="largest text shard (default: 64M)")
     corpus.add_argument("--separator", type=parse_separator, default=defaults.separator, metavar="TEXT",
                         help=r"written between books in text shards; backslash escapes work "
                              r"(default: '\n\n<|endoftext|>\n\n')")
     corpus.add_argument("--keep-versions", type=int, default=defaults.keep_versions, metavar="K",
-                        help=f"published versions kept on disk (default: {defaults.keep_versions})")
+                        help=f"published versions kept on disk; the one before current is always kept too "
+                             f"(default: {defaults.keep_versions})")
 
 
 def corpus_config(args: argparse.Namespace) -> CorpusConfig:
@@ -109,7 +128,8 @@ def corpus_config(args: argparse.Namespace) -> CorpusConfig:
     return CorpusConfig(languages=languages, min_language_share=args.min_language_share,
                         passage_filter=args.passage_filter, min_words=args.min_words,
                         near_duplicate_threshold=args.near_duplicate_threshold, split_ratios=args.split_ratios,
-                        split_salt=args.split_salt, shard_size=args.shard_size, separator=args.separator,
+                        split_salt=args.split_salt, allow_empty_splits=args.allow_empty_splits,
+                        reshuffle=args.reshuffle, shard_size=args.shard_size, separator=args.separator,
                         keep_versions=args.keep_versions)
 
 
@@ -127,6 +147,9 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
                       help=f"retries after errors, timeouts, 5xx and 429 (default: {HttpConfig.retries})")
     site.add_argument("--timeout", type=float, default=HttpConfig.read_timeout, metavar="SECONDS",
                       help=f"read timeout of each request (default: {HttpConfig.read_timeout:g})")
+    site.add_argument("--request-deadline", type=float, default=HttpConfig.request_deadline, metavar="SECONDS",
+                      help="most seconds one request may take in all, body included; a slower one fails "
+                           f"(default: {HttpConfig.request_deadline:g})")
     site.add_argument("--max-file-size", type=parse_size, default=HttpConfig.max_file_size, metavar="SIZE",
                       help="refuse larger files (default: 64M)")
     site.add_argument("--user-agent", metavar="TEXT", help="replace the default User-Agent (name, version, URL)")
@@ -157,7 +180,8 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", type=int, default=4, metavar="N",
                        help="books worked on at once (default: 4; with a delay, one request at a time per host)")
     build.add_argument("--dry-run", action="store_true", help="check the config, list the shelf's books, fetch no book")
-    build.add_argument("-q", "--quiet", action="store_true", help="print only warnings and the summary")
+    build.add_argument("-q", "--quiet", action="store_true",
+                       help="print nothing when nothing changed and nothing failed; else only warnings and the summary")
     build.add_argument("-v", "--verbose", action="store_true",
                        help="also log retries and cache decisions, and list every dropped book")
     add_corpus_options(build)
@@ -194,6 +218,19 @@ def make_parser() -> argparse.ArgumentParser:
     report.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the book-length distribution per split")
     report.set_defaults(func=run_report, verbose=False, quiet=False)
 
+    verify = commands.add_parser(
+        "verify", help="check a published corpus version byte by byte",
+        description="Check a published version whole: every file's size and sha256 against the manifest, every "
+                    "Parquet row's text against its sha256 and chars, books.csv against the Parquet files, and the "
+                    "text shards against the Parquet texts. One line per problem.",
+        epilog="examples:\n  python -m pipeline verify corpora/science-fiction\n"
+               "  python -m pipeline verify corpora/science-fiction/20261122T031500Z\n\n"
+               "exit codes: 0 the version is whole, 1 problems found (one line each), 2 no corpus there",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    verify.add_argument("corpus", type=Path, metavar="DIR",
+                        help="a shelf's corpus folder (its current version is checked) or one version folder")
+    verify.set_defaults(func=run_verify, verbose=False, quiet=False)
+
     shelves = commands.add_parser("shelves", help="list the bookshelves and their ids",
                                   description="List the site's bookshelves: id, slug and name.")
     shelves.add_argument("--search", metavar="WORD", help="only shelves whose name contains WORD")
@@ -204,7 +241,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def http_config(args: argparse.Namespace) -> HttpConfig:
-    return HttpConfig(delay=args.delay, read_timeout=args.timeout, retries=args.retries,
+    return HttpConfig(delay=args.delay, read_timeout=args.timeout, request_deadline=args.request_deadline,
+                      retries=args.retries,
                       max_file_size=args.max_file_size, user_agent=args.user_agent,
                       respect_robots=not args.ignore_robots)
 
@@ -214,9 +252,28 @@ def run_build(args: argparse.Namespace, stop: threading.Event) -> int:
                          out=args.out, cache_dir=args.cache_dir, jobs=args.jobs, dry_run=args.dry_run,
                          http=http_config(args), corpus=corpus_config(args))
     progress = not args.quiet and sys.stderr.isatty()
-    result = Build(config, progress=progress, stop=stop).run()
-    print_summary(result, verbose=args.verbose)
+    try:
+        result = Build(config, progress=progress, stop=stop).run()
+    except NothingKeptError as exc:  # what became of every book first, then the one-line error
+        print_summary(exc.result, verbose=args.verbose)
+        raise
+    if not args.quiet or result.eventful or result.dry_run:
+        print_summary(result, verbose=args.verbose)
     return result.exit_code
+
+
+def run_verify(args: argparse.Namespace, stop: threading.Event) -> int:
+    version, problems = resolve_version(args.corpus)
+    if not problems:
+        problems = verify_version(version)
+    for problem in problems:
+        print(f"{version}: {problem}")
+    if problems:
+        print(f"error: {version} is not whole: {len(problems)} problem{'s' if len(problems) > 1 else ''}",
+              file=sys.stderr)
+        return 1
+    print(f"ok: {version} is whole")
+    return 0
 
 
 def run_report(args: argparse.Namespace, stop: threading.Event) -> int:
@@ -328,21 +385,20 @@ def print_summary(result: BuildResult, *, verbose: bool = False) -> None:
     if result.metadata_notes:
         ids = ", ".join(f"#{i}" for i in sorted(result.metadata_notes))
         print(f"  without RDF metadata (kept, listing data used): {ids}")
+    if result.repaired:
+        print(f"  repaired: {result.repaired}")
     if result.published:
         if result.previous_version:
             print(f"  changes since {result.previous_version}:")
             for split, change in result.changes.items():
-                parts = [f"{len(ids)} {what}" for what, ids in change.items() if ids]
+                parts = [f"{len(ids)} {what.replace('_', ' ')}" for what, ids in change.items() if ids]
                 print(f"      {split:<5}  {', '.join(parts) or 'no change'}")
-                if change["moved"]:
-                    print(f"warning: {len(change['moved'])} books moved into {split}: the split salt or ratios "
-                          f"changed since {result.previous_version}", file=sys.stderr)
         print(f"published {result.version} ({result.corpus_dir / 'current'})")
-        if result.pruned:
-            print(f"  removed old versions: {', '.join(result.pruned)}")
-    else:
-        print(f"unchanged: {result.corpus_dir / 'current'} is still {result.version.name if result.version else '-'}; "
-              f"nothing published")
+    elif result.version is not None and result.kept:
+        state = "now" if result.repaired else "still"
+        print(f"unchanged: {result.corpus_dir / 'current'} is {state} {result.version.name}; nothing published")
+    if result.pruned:
+        print(f"  removed old versions: {', '.join(result.pruned)}")
 
 
 def main(argv: list[str] | None = None) -> int:

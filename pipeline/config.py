@@ -47,6 +47,8 @@ class HttpConfig:
     """Seconds to wait for a connection."""
     read_timeout: float = 60.0
     """Seconds to wait for the next bytes of a response."""
+    request_deadline: float = 300.0
+    """Seconds one request may take in all, body included; a slower one fails (a dripping server)."""
     retries: int = 5
     """Further attempts after a connection error, a timeout, a 5xx, a 429 or a truncated body."""
     backoff: float = 1.0
@@ -59,6 +61,8 @@ class HttpConfig:
     """Replaces the default User-Agent (project name, version and URL)."""
     respect_robots: bool = True
     """Read each host's robots.txt and refuse disallowed paths; honour its Crawl-delay."""
+    max_crawl_delay: float = 60.0
+    """A robots.txt Crawl-delay above this many seconds is capped to it, with a warning naming the host."""
 
     def validate(self) -> None:
         if self.delay is not None and self.delay < 0:
@@ -66,6 +70,10 @@ class HttpConfig:
         for name in ("connect_timeout", "read_timeout"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be more than 0 seconds, not {getattr(self, name)}")
+        if not self.request_deadline > 0:
+            raise ConfigError(f"--request-deadline must be more than 0 seconds, not {self.request_deadline}")
+        if not self.max_crawl_delay >= 0:
+            raise ConfigError(f"max_crawl_delay must be 0 or more seconds, not {self.max_crawl_delay}")
         if self.retries < 0:
             raise ConfigError(f"--retries must be 0 or more, not {self.retries}")
         if self.backoff < 0 or self.max_backoff < 0:
@@ -76,6 +84,19 @@ class HttpConfig:
 
 DEFAULT_SEPARATOR = "\n\n<|endoftext|>\n\n"
 SPLIT_NAMES = ("train", "val", "test")
+DEFAULT_SPLIT_RATIOS = (0.9, 0.05, 0.05)
+DEFAULT_SPLIT_SALT = "gutenberg-lstm"
+
+
+def normalised_ratios(ratios) -> tuple[float, float, float]:
+    """Shares as fractions of 1, rounded so that 90/5/5 and 0.9/0.05/0.05 compare equal."""
+    total = sum(ratios)
+    return tuple(round(r / total, 9) for r in ratios)  # type: ignore[return-value]
+
+
+def format_ratios(ratios) -> str:
+    """90/5/5, whatever the scale the shares were given in."""
+    return "/".join(f"{100 * r:g}" for r in normalised_ratios(ratios))
 
 
 @dataclass
@@ -92,16 +113,22 @@ class CorpusConfig:
     """Books with fewer words after cleaning are dropped."""
     near_duplicate_threshold: float = 0.9
     """Estimated Jaccard similarity (MinHash, word 5-shingles) at which two books are one work."""
-    split_ratios: tuple[float, float, float] = (0.9, 0.05, 0.05)
-    """Shares of train, val and test; each book's split is a hash of (salt, its split key)."""
-    split_salt: str = "gutenberg-lstm"
-    """Changing the salt reshuffles every book: do it only for a new corpus."""
+    split_ratios: tuple[float, float, float] | None = None
+    """Shares of train, val and test, adding up to 100 (or to 1); each book's split is a hash of (salt, its
+    split key). None: the corpus's own (recorded in split_keys.json), or 90/5/5 for a new corpus."""
+    split_salt: str | None = None
+    """Salt of the split hash. None: the corpus's own, or ``gutenberg-lstm`` for a new corpus."""
+    allow_empty_splits: bool = False
+    """Accept shares that leave val or test empty (a corpus only for training, say)."""
+    reshuffle: bool = False
+    """Accept split shares or a salt other than the corpus's own: every book is placed again, and some move."""
     shard_size: int = 64 * MiB
     """Largest text shard in bytes; books do not straddle shards unless one book alone is larger."""
     separator: str = DEFAULT_SEPARATOR
     """Written between two books in a text shard."""
     keep_versions: int = 3
-    """Published versions kept on disk, ``current`` included; older ones are deleted."""
+    """Published versions kept on disk, ``current`` included; older ones are deleted, but never the one
+    before ``current`` (a reader that opened ``current`` just before it moved may still be reading it)."""
 
     def validate(self) -> None:
         from .language import known_languages
@@ -119,16 +146,39 @@ class CorpusConfig:
         if not 0 < self.near_duplicate_threshold <= 1:
             raise ConfigError("--near-duplicate-threshold must be more than 0 and at most 1, "
                               f"not {self.near_duplicate_threshold}")
-        ratios = self.split_ratios
-        if len(ratios) != 3 or not all(math.isfinite(r) and r >= 0 for r in ratios) or ratios[0] <= 0:
-            raise ConfigError(f"--split {'/'.join(f'{r:g}' for r in ratios)}: give three shares for train/val/test, "
-                              f"none negative and train above 0, like 90/5/5")
-        if not self.split_salt:
-            raise ConfigError("--split-salt is empty; leave it out to use the default")
+        if self.split_ratios is not None:
+            self._validate_ratios(self.split_ratios)
+        if self.split_salt is not None and not self.split_salt:
+            raise ConfigError("--split-salt is empty; leave it out to use the corpus's own")
         if self.shard_size < 1024:
             raise ConfigError(f"--shard-size must be at least 1K, not {self.shard_size} bytes")
         if self.keep_versions < 1:
             raise ConfigError(f"--keep-versions must be 1 or more, not {self.keep_versions}")
+
+    def _validate_ratios(self, ratios) -> None:
+        given = "/".join(f"{r:g}" for r in ratios)
+        if len(ratios) != 3 or not all(math.isfinite(r) and r >= 0 for r in ratios):
+            raise ConfigError(f"--split {given}: give three shares for train/val/test, none negative, like 90/5/5")
+        total = sum(ratios)
+        if not (math.isclose(total, 100, abs_tol=1e-6) or math.isclose(total, 1, abs_tol=1e-9)):
+            raise ConfigError(f"--split {given} adds up to {total:g}; the shares must add up to 100, like 90/5/5")
+        if ratios[0] <= 0:
+            raise ConfigError(f"--split {given} leaves train empty; give train a share above 0, like 90/5/5")
+        empty = [name for name, ratio in zip(SPLIT_NAMES[1:], ratios[1:]) if ratio == 0]
+        if empty and not self.allow_empty_splits:
+            raise ConfigError(f"--split {given} leaves {' and '.join(empty)} empty; give each a share, like "
+                              f"90/5/5, or add --allow-empty-splits if that is what you want")
+
+    def content_options(self) -> dict:
+        """The options that shape what is published: a corpus's content key covers these and nothing else
+        (not ``keep_versions``, ``allow_empty_splits`` nor ``reshuffle``, which change no published byte)."""
+        ratios = self.split_ratios if self.split_ratios is not None else DEFAULT_SPLIT_RATIOS
+        return {"languages": list(self.languages), "min_language_share": self.min_language_share,
+                "passage_filter": self.passage_filter, "min_words": self.min_words,
+                "near_duplicate_threshold": self.near_duplicate_threshold,
+                "split_ratios": list(normalised_ratios(ratios)),
+                "split_salt": self.split_salt if self.split_salt is not None else DEFAULT_SPLIT_SALT,
+                "shard_size": self.shard_size, "separator": self.separator}
 
 
 @dataclass

@@ -2,8 +2,10 @@
 
 Order: a byte-order mark; strict UTF-8; the charset the header declares ("Character set
 encoding: ISO-8859-1"), except that "ISO-8859-1" holding bytes 0x80–0x9F is really cp1252;
-else cp1252. The five bytes cp1252 leaves undefined decode as their Latin-1 code points, so no
-byte ever becomes U+FFFD. Newlines are normalised to ``\\n``.
+else cp1252 when the bytes read like a Latin script in cp1252 (8-bit letters alone or in pairs
+inside ASCII words), and charset-normalizer's guess when they do not (KOI8-R, cp1251, Big5,
+Shift-JIS: whole words of 8-bit bytes). The five bytes cp1252 leaves undefined decode as their
+Latin-1 code points, so no byte ever becomes U+FFFD. Newlines are normalised to ``\\n``.
 """
 
 from __future__ import annotations
@@ -87,6 +89,10 @@ def decode(raw: bytes) -> Decoded:
             return Decoded(normalise_newlines(raw.decode(codec)), codec, declared)
         except (UnicodeError, LookupError):
             pass
+    if codec is None and not plausibly_cp1252(raw):
+        guessed = _guess(raw)
+        if guessed is not None:
+            return Decoded(normalise_newlines(guessed[0]), guessed[1], declared)
     return Decoded(normalise_newlines(raw.decode("cp1252", "pipeline-latin1-fallback")), "cp1252", declared)
 
 
@@ -119,3 +125,39 @@ def _mostly_utf8(raw: bytes) -> bool:
         return False
     invalid = len(ESCAPED_BYTE_RE.findall(raw.decode("utf-8", "surrogateescape")))
     return invalid <= high * (1 - MOSTLY_UTF8)
+
+
+HIGH_RUN_RE = re.compile(rb"[\x80-\xff]+")
+LONG_RUN_SHARE = 0.3
+"""Above this share of 8-bit bytes standing in runs of three or more, a text is not a Latin script in cp1252.
+
+Latin-script languages put one accented letter, at most two, between ASCII letters (Icelandic in
+the pool: 0.3% of its 8-bit bytes in longer runs); Cyrillic in KOI8-R or cp1251 and CJK in Big5
+or Shift-JIS write whole words in 8-bit bytes (over 80%)."""
+LONG_RUN_MIN_BYTES = 12
+
+
+def plausibly_cp1252(raw: bytes) -> bool:
+    """Whether 8-bit bytes read like cp1252 or Latin-1: scattered letters, not whole words of them."""
+    runs = HIGH_RUN_RE.findall(raw)
+    high = sum(map(len, runs))
+    long_runs = sum(len(run) for run in runs if len(run) >= 3)
+    return long_runs < LONG_RUN_MIN_BYTES or long_runs <= high * LONG_RUN_SHARE
+
+
+def _guess(raw: bytes) -> tuple[str, str] | None:
+    """charset-normalizer's best reading of bytes that are neither UTF-8 nor cp1252, with its codec's name."""
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # a dependency, but an install without it still decodes (as cp1252)
+        return None
+    matches = list(from_bytes(raw))
+    # A reading in which some language is recognised beats one that is merely free of odd characters
+    # (a few lines of KOI8-R also read, without chaos, as Shift-JIS).
+    best = next((m for m in matches if m.coherence > 0), matches[0] if matches else None)
+    if best is None or best.encoding in ("utf_8", "ascii"):
+        return None
+    try:
+        return raw.decode(best.encoding), codecs.lookup(best.encoding).name
+    except (UnicodeError, LookupError):
+        return None

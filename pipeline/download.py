@@ -59,7 +59,7 @@ def download_text(book: Book, fetcher: Fetcher, source: TextSource) -> None:
                 book.fail(str(exc))
                 return
             # a nightly refresh must not lose a book to a passing outage: keep the copy we have
-            book.stale = str(exc)
+            book.stale = "; ".join(filter(None, [book.stale, str(exc)]))
             fetched = last_good
         if fetched.entry.size == 0:
             book.fail(f"{location} is empty")

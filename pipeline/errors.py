@@ -36,6 +36,10 @@ class LayoutChangedError(SourceError):
     """A page parsed to nothing it should hold: the site's markup may have changed."""
 
 
+class EmptyShelfError(SourceError):
+    """The shelf's page says it holds no books: there is nothing to build."""
+
+
 class FetchError(PipelineError):
     """One URL could not be fetched after every retry."""
 
@@ -47,6 +51,14 @@ class FetchError(PipelineError):
 
 class NotFoundError(FetchError):
     """The server answered 404 (or 410): retrying will not help."""
+
+
+class CacheWriteError(FetchError):
+    """What was fetched could not be written to the cache (a full disk, a read-only folder)."""
+
+
+class CacheCorruptError(PipelineError):
+    """The cache's index is damaged in a way this run could not repair."""
 
 
 class LockedError(PipelineError):

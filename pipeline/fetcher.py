@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,11 @@ from .errors import FetchError, NotFoundError
 from .http_client import CHUNK, PoliteClient
 
 log = logging.getLogger(__name__)
+
+# robots.txt lines whose value urllib.robotparser turns into an int: only ASCII digits it can read are let through
+_NUMERIC_RULE = re.compile(r"\s*(crawl-delay|request-rate)\s*:(.*)", re.IGNORECASE)
+_SANE_VALUE = {"crawl-delay": re.compile(r"\s*[0-9]{1,9}\s*(#.*)?", re.ASCII),
+               "request-rate": re.compile(r"\s*[0-9]{1,9}\s*/\s*[0-9]{1,9}\s*(#.*)?", re.ASCII)}
 
 DOWNLOADED = "downloaded"
 UNCHANGED = "unchanged"  # fetched again (the server ignored our validators) but the same bytes
@@ -52,7 +58,11 @@ class Fetcher:
         self._robots_lock = threading.Lock()
 
     def fetch(self, url: str) -> Fetched:
-        """The bytes of ``url``, from the cache when the server says they have not changed."""
+        """The bytes of ``url``, from the cache when the server says they have not changed.
+
+        A URL off the configured hosts or the site's known paths is refused before anything is
+        requested or written."""
+        self.client.check(url)
         self._check_robots(url)
         return self._fetch(url)
 
@@ -109,8 +119,8 @@ class Fetcher:
                     size += len(block)
             fresh = self.cache.commit(url, temp, etag=version, last_modified=None, size=size,
                                       sha256=digest.hexdigest())
-        except OSError as exc:
-            raise FetchError(f"cannot read {path}: {exc.strerror or exc}", url=url) from None
+        except OSError as exc:  # reading the mirror or writing the cache (a full disk)
+            raise FetchError(f"cannot copy {path} into the cache: {exc.strerror or exc}", url=url) from None
         finally:
             temp.unlink(missing_ok=True)
         same = entry is not None and entry.sha256 == fresh.sha256
@@ -158,9 +168,30 @@ class Fetcher:
             robots = None
             if text.strip():
                 robots = RobotFileParser(robots_url)
-                robots.parse(text.splitlines())
+                robots.parse(sane_robots_lines(text, host))
                 crawl_delay = robots.crawl_delay(self.client.user_agent)
                 if crawl_delay:
-                    self.client.gate(host).slow_down(float(crawl_delay))
+                    self.client.gate(host).slow_down(self._capped(float(crawl_delay), host))
             self._robots[host] = robots
             return robots
+
+    def _capped(self, crawl_delay: float, host: str) -> float:
+        cap = self.client.http.max_crawl_delay
+        if crawl_delay <= cap:
+            return crawl_delay
+        log.warning("%s asks in its robots.txt for %g s between requests (Crawl-delay); waiting %g s instead, "
+                    "the most this tool waits", host, crawl_delay, cap)
+        return cap
+
+
+def sane_robots_lines(text: str, host: str) -> list[str]:
+    """robots.txt's lines, less any Crawl-delay or Request-rate whose value is not plain ASCII digits
+    (``²``, 5,000 digits): urllib.robotparser would crash on them. Each one left out is logged."""
+    lines = []
+    for line in text.splitlines():
+        rule = _NUMERIC_RULE.fullmatch(line)
+        if rule and not _SANE_VALUE[rule.group(1).lower()].fullmatch(rule.group(2)):
+            log.warning("%s: ignored %s in its robots.txt: not a number of seconds", host, ascii(line.strip())[:80])
+            continue
+        lines.append(line)
+    return lines

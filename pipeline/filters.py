@@ -5,6 +5,21 @@ from __future__ import annotations
 from .book import Book, Outcome
 from .config import CorpusConfig
 
+MAX_NUL_SHARE = 0.001
+"""More NUL characters than this share of a cleaned text: it was a binary file (no book holds NULs)."""
+MAX_CONTROL_SHARE = 0.05
+"""More control characters than this (tab, newlines and form feed are not counted): binary too."""
+
+
+def binary_filter(book: Book, config: CorpusConfig) -> Outcome:
+    """Drop a "text" that is really binary (an image, an archive, UTF-16 without its BOM...)."""
+    size = max(1, book.clean_chars)
+    if book.nul_chars / size > MAX_NUL_SHARE:
+        return Outcome.dropped(f"binary: {book.nul_chars:,} NUL characters in {book.clean_chars:,}")
+    if book.control_chars / size > MAX_CONTROL_SHARE:
+        return Outcome.dropped(f"binary: {book.control_chars / size:.0%} control characters")
+    return Outcome.kept()
+
 
 def language_filter(book: Book, config: CorpusConfig) -> Outcome:
     if book.language_share >= config.min_language_share:

@@ -55,13 +55,28 @@ def parse_rdf(data: bytes) -> Metadata:
 
 
 def add_metadata(book: Book, fetcher: Fetcher, site: GutenbergSite) -> str | None:
-    """Fill ``book`` from its RDF. A missing or broken RDF is not fatal: returns why, keeps what the listing gave."""
+    """Fill ``book`` from its RDF. A missing (404) or unparsable RDF is not fatal: returns why, and the
+    book keeps what the listing gave.
+
+    An RDF that could not be fetched (5xx after every retry, a timeout, a full disk) is another
+    matter: the book is not published with the listing's guesses instead. Its last good RDF from
+    the cache is used and the book marked stale; with none, the book fails for this run.
+    """
     url = site.rdf_url(book.id)
     try:
-        meta = parse_rdf(fetcher.fetch(url).read_bytes())
+        fetched = fetcher.fetch(url)
     except NotFoundError:
         return "no RDF metadata (404)"
-    except (FetchError, MetadataError) as exc:
+    except FetchError as exc:
+        last_good = fetcher.cached(url)
+        if last_good is None:
+            book.fail(f"RDF metadata could not be fetched: {exc}")
+            return None
+        book.stale = "; ".join(filter(None, [book.stale, f"RDF: {exc}"]))
+        fetched = last_good
+    try:
+        meta = parse_rdf(fetched.read_bytes())
+    except MetadataError as exc:
         return f"no RDF metadata ({exc})"
     book.has_metadata = True
     book.title = meta.title or book.title

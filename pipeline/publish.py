@@ -1,20 +1,18 @@
-"""Published corpus versions: written whole beside their final place, renamed in, then ``current`` switched.
+"""Published corpus versions: written whole beside their final place, verified, renamed in, then ``current`` switched.
 
-Layout of ``<out>/<shelf-slug>/``::
+A version, ``<out>/<shelf-slug>/<UTC timestamp>/``::
 
-    current -> 20261122T031500Z       the newest complete version (a relative symlink)
-    20261122T031500Z/
-        manifest.json                 schema, config, source, counts, splits, every file's sha256
-        books.csv                     one row per discovered book: kept (with its split) or dropped (with why)
-        train.parquet val.parquet test.parquet
-        train/train-00000.txt ...     UTF-8 text shards, books joined by the separator
-        cleaning.jsonl                what the cleaner (and the passage filter) cut from each book
-    .lock                             held by the running build
+    manifest.json                 schema, config, source, counts, splits, every file's sha256
+    books.csv                     one row per discovered book: kept (with its split) or dropped (with why)
+    train.parquet val.parquet test.parquet
+    train/train-00000.txt ...     UTF-8 text shards, books joined by the separator
+    cleaning.jsonl                what the cleaner (and the passage filter) cut from each book
 
-A version is written into ``.tmp-<name>-<pid>/``, flushed to disk, renamed to ``<name>/``, and only
-then does ``current`` move (a new symlink renamed over the old). Killed at any moment, ``current``
-names the old complete version or the new one. Leftover temporary folders are removed by the next
-build, under the lock; the oldest versions beyond ``keep_versions`` are deleted.
+A version is written into ``.tmp-<name>-<pid>/``: each book's text is checked against its sha256
+and length as it is written, then the whole folder is read back and verified (verify.py) and
+flushed to disk, renamed to ``<name>/``, and only then does ``current`` move (a new symlink
+renamed over the old). Killed at any moment, ``current`` names the old complete version or the
+new one. Leftover temporary folders are removed by the next build, under the lock (versions.py).
 """
 
 from __future__ import annotations
@@ -25,9 +23,9 @@ import io
 import json
 import logging
 import os
-import re
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -35,17 +33,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import __version__
-from .analysis import ANALYSIS_VERSION, corpus_text
+from .analysis import ANALYSIS_VERSION
 from .book import Book
 from .clean import CLEANER_VERSION
 from .config import SPLIT_NAMES, BuildConfig, CorpusConfig
-from .errors import PublishError, UsageError
+from .errors import PublishError
+from .files import fsync_dir
+from .verify import verify_version
+from .versions import CorpusDir
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-CURRENT = "current"
-VERSION_NAME = re.compile(r"^(\d{8}T\d{6}Z)(?:-(\d+))?$")
 BOOKS_COLUMNS = ["id", "title", "author", "language_meta", "language_detected", "language_share",
                  "language_disagrees", "status", "split", "reason", "kept_id", "split_key", "chars", "words",
                  "sha256", "raw_sha256", "encoding", "passage_chars_removed", "text_url"]
@@ -53,6 +52,9 @@ PARQUET_SCHEMA = pa.schema([("id", pa.int64()), ("title", pa.string()), ("author
                             ("language", pa.string()), ("chars", pa.int64()), ("words", pa.int64()),
                             ("sha256", pa.string()), ("text", pa.large_string())])
 PARQUET_ROW_GROUP_BYTES = 32 * 1024 * 1024
+VERIFIED = ["every file's size and sha256", "every Parquet row's text against its sha256 and chars",
+            "the text shards against the Parquet texts"]
+"""What the publish step checked before the version was renamed into place (recorded in the manifest)."""
 
 
 # -- the books table ---------------------------------------------------------------------------------
@@ -85,128 +87,16 @@ def books_csv(books: list[Book]) -> bytes:
 
 
 def content_key(books_table: bytes, config: CorpusConfig) -> str:
-    """Equal for two builds that would publish the same corpus: the no-op refresh test."""
+    """Equal for two builds that would publish the same corpus: the no-op refresh test.
+
+    It covers the content (the books table: every book's status, split and text sha256) and the
+    options that shape it, nothing else: ``--keep-versions`` changes no published byte.
+    """
     digest = hashlib.sha256()
     versions = {"schema": SCHEMA_VERSION, "cleaner": CLEANER_VERSION, "analysis": ANALYSIS_VERSION}
-    digest.update(json.dumps({**versions, "config": asdict(config)}, sort_keys=True).encode())
+    digest.update(json.dumps({**versions, "config": config.content_options()}, sort_keys=True).encode())
     digest.update(books_table)
     return digest.hexdigest()
-
-
-# -- the corpus folder and its versions ---------------------------------------------------------------
-
-@dataclass
-class PublishedVersion:
-    path: Path
-    manifest: dict
-    books: list[dict]
-    """books.csv as dicts of strings."""
-
-    @property
-    def kept(self) -> dict[int, dict]:
-        return {int(row["id"]): row for row in self.books if row["status"] == "kept"}
-
-    @property
-    def split_keys(self) -> dict[int, int]:
-        return {int(row["id"]): int(row["split_key"]) for row in self.books if row.get("split_key")}
-
-
-class CorpusDir:
-    def __init__(self, root: Path):
-        self.root = Path(root)
-
-    @property
-    def current_link(self) -> Path:
-        return self.root / CURRENT
-
-    def check(self) -> None:
-        """``current`` must be a link (or absent): a copied folder there would make every publish fail."""
-        link = self.current_link
-        if link.exists() and not link.is_symlink():
-            raise UsageError(f"{link} is a folder, not a link to a version (copied without -l?); "
-                             f"move it away (mv {link} {link}.old) and rerun")
-
-    def current(self) -> Path | None:
-        """The version ``current`` names, when it is there and complete."""
-        link = self.current_link
-        if not link.exists():
-            return None
-        target = link.resolve()
-        return target if (target / "manifest.json").is_file() else None
-
-    def versions(self) -> list[Path]:
-        if not self.root.is_dir():
-            return []
-        found = [p for p in self.root.iterdir() if p.is_dir() and not p.is_symlink() and VERSION_NAME.match(p.name)]
-        return sorted(found, key=_version_order)
-
-    def read_current(self) -> PublishedVersion | None:
-        """The version the next one builds on: ``current``, or when that link is missing or broken
-        (a version deleted by hand), the newest complete version, so split keys are never forgotten."""
-        path = self.current()
-        if path is None:
-            complete = [v for v in self.versions() if (v / "manifest.json").is_file()]
-            if complete:
-                path = complete[-1]
-                log.warning("%s is missing or broken; building on the newest complete version, %s",
-                            self.current_link, path.name)
-        return read_version(path) if path else None
-
-    def new_version_name(self) -> str:
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        taken = {p.name for p in self.root.iterdir()} if self.root.is_dir() else set()
-        name, n = stamp, 0
-        while name in taken or any(t.startswith(f".tmp-{name}-") for t in taken):
-            n += 1
-            name = f"{stamp}-{n}"
-        newest = self.versions()
-        if newest and _version_order(Path(name)) <= _version_order(newest[-1]):
-            # the clock went back: stay after the newest version so order still means age
-            base, _, number = newest[-1].name.partition("-")
-            name = f"{base}-{int(number or 0) + 1}"
-        return name
-
-    def remove_leftovers(self) -> list[str]:
-        """Temporary folders and links of runs that died; call only while holding the lock."""
-        removed = []
-        if not self.root.is_dir():
-            return removed
-        for path in self.root.iterdir():
-            if path.name.startswith(".tmp-"):
-                shutil.rmtree(path, ignore_errors=True)
-                removed.append(path.name)
-            elif path.name.startswith(f".{CURRENT}-"):
-                path.unlink(missing_ok=True)
-                removed.append(path.name)
-        return removed
-
-    def prune(self, keep: int) -> list[str]:
-        """Delete the oldest versions beyond ``keep``; never the current one."""
-        current = self.current()
-        versions = self.versions()
-        doomed = [v for v in versions[:-keep] if current is None or v.resolve() != current]
-        for version in doomed:
-            # rename first: a reader never sees a half-deleted version under its own name
-            trash = self.root / f".tmp-deleting-{version.name}-{os.getpid()}"
-            os.rename(version, trash)
-            shutil.rmtree(trash, ignore_errors=True)
-        return [v.name for v in doomed]
-
-
-def _version_order(path: Path) -> tuple[str, int]:
-    match = VERSION_NAME.match(path.name)
-    return (match.group(1), int(match.group(2) or 0)) if match else ("", 0)
-
-
-def read_version(path: Path) -> PublishedVersion:
-    try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        with open(path / "books.csv", encoding="utf-8", newline="") as handle:
-            books = list(csv.DictReader(handle))
-    except (OSError, ValueError) as exc:
-        raise PublishError(f"cannot read the corpus version {path}: {exc}; "
-                           f"delete that folder (and the current link) to start a fresh corpus") from None
-    return PublishedVersion(path, manifest, books)
 
 
 # -- writing a version ----------------------------------------------------------------------------------
@@ -340,14 +230,6 @@ def _write_file(path: Path, root: Path, data: bytes) -> FileRecord:
     return FileRecord(path.relative_to(root).as_posix(), len(data), hashlib.sha256(data).hexdigest())
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 @dataclass
 class PublishPlan:
     """Everything a version's manifest says beyond its files."""
@@ -361,38 +243,43 @@ class PublishPlan:
 
 
 def publish(corpus: CorpusDir, books: list[Book], table: bytes, plan: PublishPlan, config: BuildConfig,
-            *, progress=None) -> Path:
-    """Write a complete version beside the others, rename it into place, switch ``current`` to it."""
+            text_of: Callable[[Book], str], *, progress=None) -> Path:
+    """Write a complete version beside the others, verify it, rename it into place, switch ``current`` to it.
+
+    ``text_of(book)``: the text that goes into the corpus for a kept book.
+    """
     name = corpus.new_version_name()
     temp = corpus.root / f".tmp-{name}-{os.getpid()}"
     temp.mkdir(parents=True)
     final = corpus.root / name
-    link = corpus.root / f".{CURRENT}-{os.getpid()}"
     switched = False
     try:
-        manifest = _write_version(temp, name, books, table, plan, config, progress)
+        manifest = _write_version(temp, name, books, table, plan, config, text_of, progress)
         _write_file(temp / "manifest.json", temp, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
+        problems = verify_version(temp)
+        if problems:
+            raise PublishError(f"the new version did not verify ({problems[0]}"
+                               f"{f'; and {len(problems) - 1} more' if len(problems) > 1 else ''}); nothing was "
+                               f"published, the current version is unchanged")
         for folder in (temp, *(temp / split for split in SPLIT_NAMES)):
-            _fsync_dir(folder)
+            fsync_dir(folder)
         os.rename(temp, final)
-        _fsync_dir(corpus.root)
-        link.unlink(missing_ok=True)
-        os.symlink(name, link)
-        os.replace(link, corpus.current_link)
+        fsync_dir(corpus.root)
+        corpus.switch_current(name)
         switched = True
-        _fsync_dir(corpus.root)
-    except OSError as exc:
+    except (OSError, PublishError) as exc:
         if not switched:  # nothing half done stays behind: not the folder, not an unpublished version
             shutil.rmtree(temp, ignore_errors=True)
             shutil.rmtree(final, ignore_errors=True)
-            link.unlink(missing_ok=True)
+        if isinstance(exc, PublishError):
+            raise
         raise PublishError(f"cannot write the corpus under {corpus.root}: {exc.strerror or exc}; "
                            f"the current version is unchanged") from None
     return final
 
 
 def _write_version(folder: Path, name: str, books: list[Book], table: bytes, plan: PublishPlan,
-                   config: BuildConfig, progress) -> dict:
+                   config: BuildConfig, text_of: Callable[[Book], str], progress) -> dict:
     separator = config.corpus.separator.encode("utf-8")
     splits = {}
     kept = [b for b in books if b.usable]
@@ -402,8 +289,12 @@ def _write_version(folder: Path, name: str, books: list[Book], table: bytes, pla
         parquet = ParquetSplitWriter(folder / f"{split}.parquet", folder)
         chars = text_bytes = words = 0
         for book in members:
-            text = corpus_text(book)
+            text = text_of(book)
             data = text.encode("utf-8")
+            if len(text) != book.chars or hashlib.sha256(data).hexdigest() != book.sha256:
+                raise PublishError(f"the text of book #{book.id} does not match its recorded sha256 and length "
+                                   f"({len(text):,} characters, {book.chars:,} recorded); nothing was published, "
+                                   f"the current version is unchanged; rerun the build")
             shards.add(data)
             parquet.add(book, text)
             chars += len(text)
@@ -432,6 +323,8 @@ def _write_version(folder: Path, name: str, books: list[Book], table: bytes, pla
         "changes": plan.changes,
         "splits": splits,
         "files": files,
+        "verified": {"before_publish": VERIFIED, "parquet_rows": len(kept),
+                     "command": "python -m pipeline verify <this folder>"},
     }
 
 
@@ -455,26 +348,3 @@ def _audit_lines(books: list[Book]) -> bytes:
                                           for s, e, lang in book.passages_removed]
         lines.append(json.dumps(record, ensure_ascii=False) + "\n")
     return "".join(lines).encode("utf-8")
-
-
-def verify_version(path: Path) -> list[str]:
-    """Problems found checking a version against its manifest (empty: complete and intact)."""
-    problems = []
-    try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return [f"manifest.json: {exc}"]
-    records = [*manifest.get("files", {}).values()]
-    for split in manifest.get("splits", {}).values():
-        records.append(split["parquet"])
-        records.extend(split["shards"])
-    for record in records:
-        file = path / record["path"]
-        try:
-            data = file.read_bytes()
-        except OSError as exc:
-            problems.append(f"{record['path']}: {exc.strerror or exc}")
-            continue
-        if len(data) != record["bytes"] or hashlib.sha256(data).hexdigest() != record["sha256"]:
-            problems.append(f"{record['path']}: size or sha256 differs from the manifest")
-    return problems

@@ -11,7 +11,7 @@ import pandas as pd
 from .book import reason_kind
 from .config import SPLIT_NAMES
 from .errors import UsageError
-from .publish import CURRENT
+from .versions import CURRENT, CorpusDir
 
 
 @dataclass
@@ -24,6 +24,10 @@ class CorpusReport:
 def load_report(path: Path) -> CorpusReport:
     """Read a shelf's corpus folder (through ``current``) or one version folder."""
     path = Path(path)
+    problem = CorpusDir(path).current_problem() if (path / CURRENT).is_symlink() else None
+    if problem is not None:
+        raise UsageError(f"{path / CURRENT} {problem}; run the build again to repair it, "
+                         f"or give a version folder")
     version = path / CURRENT if (path / CURRENT).exists() else path
     if not (version / "manifest.json").is_file():
         raise UsageError(f"no published corpus at {path} (no manifest.json there or in {path / CURRENT}); "

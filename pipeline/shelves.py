@@ -11,15 +11,19 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from bs4 import BeautifulSoup
 
 from .book import Book
-from .errors import LayoutChangedError, ShelfNotFoundError, SourceError
+from .errors import EmptyShelfError, LayoutChangedError, ShelfNotFoundError, SourceError
 from .fetcher import Fetcher
-from .site import GutenbergSite
+from .site import GutenbergSite, parse_book_id
 
 log = logging.getLogger(__name__)
 
+# \d matches any script's digits here (١٢٣ too), so such links are seen, then refused by parse_book_id
 SHELF_HREF = re.compile(r"^(?:https?://[^/]+)?/ebooks/bookshelf/(\d+)/?$")
 BOOK_HREF = re.compile(r"^(?:https?://[^/]+)?/ebooks/(\d+)/?$")
+NEXT_QUERY = re.compile(r"start_index=([0-9]{1,7})", re.ASCII)
+EMPTY_SHELF = "No books on this shelf"
 MAX_PAGES = 10_000
+MAX_SLUG = 80
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,8 @@ def normalise(text: str) -> str:
 
 
 def slugify(name: str) -> str:
-    return re.sub(r"[\W_]+", "-", name.casefold()).strip("-") or "shelf"
+    """A folder name for a shelf: word characters and dashes only (never '.', '/' or '\\'), at most 80."""
+    return re.sub(r"[\W_]+", "-", name.casefold())[:MAX_SLUG].strip("-") or "shelf"
 
 
 def parse_shelf_index(html: str | bytes) -> list[Shelf]:
@@ -49,9 +54,9 @@ def parse_shelf_index(html: str | bytes) -> list[Shelf]:
         match = SHELF_HREF.match(link["href"])
         if not match:
             continue
-        name = (link.get("title") or link.get_text(" ", strip=True)).strip()
-        shelf_id = int(match.group(1))
-        if name and shelf_id not in shelves:
+        name = " ".join((link.get("title") or link.get_text(" ", strip=True)).split())
+        shelf_id = parse_book_id(match.group(1))  # shelf ids follow the same rule as book ids
+        if name and shelf_id is not None and shelf_id not in shelves:
             shelves[shelf_id] = Shelf(shelf_id, name)
     return sorted(shelves.values(), key=lambda s: s.name.casefold())
 
@@ -60,10 +65,12 @@ def resolve_shelf(shelves: list[Shelf], query: str) -> Shelf:
     """The one shelf a slug, name or id names; ShelfNotFoundError naming the closest otherwise."""
     query = query.strip()
     if query.isascii() and query.isdigit():
+        wanted = parse_book_id(query)  # None for 5,000 digits: no shelf has such an id
         for shelf in shelves:
-            if shelf.id == int(query):
+            if shelf.id == wanted:
                 return shelf
-        raise ShelfNotFoundError(f"no shelf has id {query}; list the shelves with `python -m pipeline shelves`")
+        shown = query if len(query) <= 12 else f"{query[:12]}... ({len(query)} digits)"
+        raise ShelfNotFoundError(f"no shelf has id {shown}; list the shelves with `python -m pipeline shelves`")
     key = normalise(query)
     matches = [s for s in shelves if normalise(s.name) == key]
     if len(matches) == 1:
@@ -100,35 +107,70 @@ class ShelfPage:
     books: list[Book]
     next_url: str | None
     total: int | None
+    empty: bool = False
+    """The page says the shelf holds no books ("No books on this shelf.")."""
 
 
 def parse_shelf_page(html: str | bytes, url: str) -> ShelfPage:
-    """The books of one shelf page, its Next link and the result count it claims."""
+    """The books of one shelf page, its Next link and the result count it claims.
+
+    The Next link is followed only to another page of the same shelf: its URL is rebuilt from
+    ``url`` and the link's ``start_index``, so nothing else of what the page says is requested.
+    """
     soup = BeautifulSoup(html, "html.parser")
     books: list[Book] = []
+    bad_ids = 0
     for item in soup.select("li.booklink"):
         link = item.find("a", href=True)
         match = BOOK_HREF.match(link["href"]) if link else None
         if not match:
             continue
+        book_id = parse_book_id(match.group(1))
+        if book_id is None:
+            bad_ids += 1
+            continue
         title = item.select_one(".title")
         author = item.select_one(".subtitle")
-        books.append(Book(id=int(match.group(1)),
+        books.append(Book(id=book_id,
                           title=title.get_text(" ", strip=True) if title else "",
                           author=author.get_text(" ", strip=True) if author else ""))
+    if bad_ids:
+        log.warning("%s: ignored %d book link(s) whose id is not a book id (ASCII digits, 1 to 9,999,999)",
+                    url, bad_ids)
     total_meta = soup.find("meta", attrs={"name": "totalResults"})
     total = None
-    if total_meta and str(total_meta.get("content", "")).strip().isdigit():
-        total = int(total_meta["content"])
+    count = str(total_meta.get("content", "")).strip() if total_meta else ""
+    if count.isascii() and count.isdigit() and len(count) <= 9:
+        total = int(count)
     next_link = soup.find("link", rel="next", href=True) or soup.find(
         "a", href=True, string=lambda s: bool(s) and s.strip().lower() == "next")
-    next_url = urljoin(url, next_link["href"]) if next_link else None
+    next_url = next_page_url(url, next_link["href"]) if next_link else None
+    if not books and not bad_ids and EMPTY_SHELF.casefold() in soup.get_text(" ", strip=True).casefold():
+        return ShelfPage([], None, 0, empty=True)
     if not books and (total or total is None):
         claim = f"claims {total} results" if total else "has no result count"
         raise LayoutChangedError(
             f"{url} {claim} but holds no book links (li.booklink a[href=/ebooks/N]): the page layout may "
             f"have changed; use --source catalog meanwhile, and please report it")
     return ShelfPage(books, next_url, total)
+
+
+def next_page_url(url: str, href: str) -> str | None:
+    """The URL of the shelf page a Next link names, rebuilt from ``url``; None (with a warning) when the
+    link leads anywhere but another page of the same shelf."""
+    try:
+        target = urlsplit(urljoin(url, href))
+    except ValueError:
+        target = None
+    here = urlsplit(url)
+    query = NEXT_QUERY.fullmatch(target.query) if target is not None else None
+    if (target is None or query is None or not href.isascii() or "\\" in href or "%" in href
+            or (target.scheme, target.netloc.lower(), target.path.rstrip("/"))
+            != (here.scheme, here.netloc.lower(), here.path.rstrip("/"))):
+        log.warning("%s: ignored its Next link %s: it does not lead to another page of this shelf",
+                    url, ascii(href)[:200])
+        return None
+    return f"{here.scheme}://{here.netloc}{here.path}?start_index={int(query.group(1))}"
 
 
 def read_shelf(fetcher: Fetcher, site: GutenbergSite, shelf: Shelf) -> list[Book]:
@@ -144,6 +186,9 @@ def read_shelf(fetcher: Fetcher, site: GutenbergSite, shelf: Shelf) -> list[Book
             break
         seen_pages.add(page_key)
         page = parse_shelf_page(_text(fetcher.fetch(url).read_bytes()), url)
+        if page.empty and not books:
+            raise EmptyShelfError(f"shelf {shelf.name!r} (id {shelf.id}) is empty: its page says "
+                                  f"\"No books on this shelf.\"; nothing was built")
         total = page.total if page.total is not None else total
         for book in page.books:
             books.setdefault(book.id, book)

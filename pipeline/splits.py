@@ -5,6 +5,9 @@ in [0, 1) falls into one of the ratio intervals. The split key is the book's own
 copy's id for a duplicate edition, and once a book has a key it keeps it for ever: keys live in
 ``<corpus>/split_keys.json``, which only grows and which pruning never touches. So adding or
 removing other books, or a book missing for a night, never moves a book.
+
+The salt and the shares are fixed when a corpus is first split (and recorded beside the keys):
+later builds use them, and refuse others unless told to ``--reshuffle``.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
+from .config import DEFAULT_SPLIT_RATIOS, DEFAULT_SPLIT_SALT, CorpusConfig, format_ratios, normalised_ratios
+from .errors import ConfigError
 from .files import write_atomically
 
 log = logging.getLogger(__name__)
@@ -55,22 +61,80 @@ def split_keys(kept: list[int], duplicates: dict[int, int], previous: dict[int, 
     return keys
 
 
+@dataclass(frozen=True)
+class SplitSettings:
+    """How a corpus's books are placed: the hash's salt and the train/val/test shares (fractions of 1)."""
+
+    salt: str
+    ratios: tuple[float, float, float]
+
+    @classmethod
+    def from_record(cls, record) -> SplitSettings | None:
+        try:
+            salt, ratios = record["split_salt"], tuple(float(r) for r in record["split_ratios"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if not isinstance(salt, str) or not salt or len(ratios) != 3 or sum(ratios) <= 0:
+            return None
+        return cls(salt, normalised_ratios(ratios))
+
+
+def resolve_split_settings(config: CorpusConfig, recorded: SplitSettings | None, corpus_dir: Path) -> SplitSettings:
+    """The settings this build splits with: the corpus's own unless the config names others.
+
+    Others are refused (they would move books between splits, leaking test books into training)
+    unless ``config.reshuffle`` says to place every book again.
+    """
+    ratios = normalised_ratios(config.split_ratios) if config.split_ratios is not None else None
+    if recorded is None:
+        return SplitSettings(config.split_salt or DEFAULT_SPLIT_SALT, ratios or normalised_ratios(DEFAULT_SPLIT_RATIOS))
+    if not config.reshuffle:
+        if ratios is not None and ratios != recorded.ratios:
+            raise ConfigError(f"--split {format_ratios(ratios)} differs from {format_ratios(recorded.ratios)}, the "
+                              f"shares {corpus_dir} was split with, and would move books between splits; add "
+                              f"--reshuffle to place every book again, or leave --split out")
+        if config.split_salt is not None and config.split_salt != recorded.salt:
+            raise ConfigError(f"--split-salt {config.split_salt!r} differs from the salt {corpus_dir} was split "
+                              f"with, and would move books between splits; add --reshuffle to place every book "
+                              f"again, or leave --split-salt out")
+    return SplitSettings(config.split_salt if config.split_salt is not None else recorded.salt,
+                         ratios if ratios is not None else recorded.ratios)
+
+
 class SplitKeyRegistry:
-    """Every split key ever given in one corpus: ``{"keys": {"book id": key id}}``, written atomically."""
+    """Every split key ever given in one corpus, and the settings it is split with:
+    ``{"keys": {"book id": key id}, "split_salt": ..., "split_ratios": [...]}``, written atomically and durably."""
 
     def __init__(self, corpus_dir: Path):
         self.path = Path(corpus_dir) / "split_keys.json"
+        self._record: dict | None = None
+
+    def _read(self) -> dict:
+        if self._record is None:
+            try:
+                record = json.loads(self.path.read_text(encoding="utf-8"))
+                if not isinstance(record, dict):
+                    raise ValueError("not a JSON object")
+            except FileNotFoundError:
+                record = {}
+            except (OSError, ValueError) as exc:
+                log.warning("cannot read %s (%s); using the split keys of the last version", self.path, exc)
+                record = {}
+            self._record = record
+        return self._record
 
     def load(self) -> dict[int, int]:
         try:
-            record = json.loads(self.path.read_text(encoding="utf-8"))
-            return {int(book): int(key) for book, key in record["keys"].items()}
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            return {int(book): int(key) for book, key in self._read().get("keys", {}).items()}
+        except (ValueError, TypeError, AttributeError) as exc:
             log.warning("cannot read %s (%s); using the split keys of the last version", self.path, exc)
             return {}
 
-    def save(self, keys: dict[int, int]) -> None:
-        record = {"keys": {str(book): key for book, key in sorted(keys.items())}}
+    def settings(self) -> SplitSettings | None:
+        return SplitSettings.from_record(self._read())
+
+    def save(self, keys: dict[int, int], settings: SplitSettings) -> None:
+        record = {"split_salt": settings.salt, "split_ratios": list(settings.ratios),
+                  "keys": {str(book): key for book, key in sorted(keys.items())}}
         write_atomically(self.path, json.dumps(record, indent=0).encode("utf-8"))
+        self._record = record

@@ -12,6 +12,8 @@ from fake_gutenberg import FakeGutenberg  # noqa: E402
 from pipeline.config import BuildConfig, HttpConfig  # noqa: E402
 
 STANDIN = Path(__file__).resolve().parents[1].parent / "shared" / "gutenberg"
+THIRDS = (1 / 3, 1 / 3, 1 / 3)
+"""Split shares that give every split books even on a small shelf."""
 
 
 @pytest.fixture
@@ -42,7 +44,7 @@ def make_config(site, tmp_path):
 
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory):
-    """A real corpus built by the pipeline from the tests' site: a dozen made-up English books, split 1/1/1."""
+    """A real corpus built by the pipeline from the tests' site: a dozen made-up English books, split in thirds."""
     from fake_gutenberg import FakeBook, gutenberg_text, prose
 
     from pipeline.build import Build
@@ -60,9 +62,12 @@ def tiny_corpus(tmp_path_factory):
     try:
         out = tmp_path_factory.mktemp("corpora")
         config = BuildConfig(shelf="science-fiction", base_url=fake.base_url, out=out, http=fast_http(),
-                             corpus=CorpusConfig(split_ratios=(1, 1, 1), min_words=500))
+                             corpus=CorpusConfig(split_ratios=THIRDS, min_words=500))
         result = Build(config, progress=False).run()
     finally:
         fake.stop()
     assert all(n > 0 for n in result.split_counts().values()), result.split_counts()
     return result.corpus_dir
+
+
+from model_fixtures import tiny_checkpoint  # noqa: E402,F401  (serve, export and page tests share one fit)

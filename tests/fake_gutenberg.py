@@ -2,6 +2,12 @@
 
 The markup follows what www.gutenberg.org serves (the reading-list index, shelf pages in its
 templates, RDF, pg_catalog.csv, robots.txt) but every book, name and text here is made up.
+
+Hostile modes, for what an attacker or a broken server would do: ``link_next`` plants any href as
+a shelf page's Next link; ``catch_all`` answers every unknown path (``/tmp/x``, ``/ebooks/../..``)
+with 200 and a body, so a client that followed a trick would write it; ``drip`` sends a body one
+byte at a time; ``raw_headers`` replaces a response's headers with absurd ones (``Content-Length:
+²``); any file can be set to binary bytes.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import hashlib
 import html
 import io
 import random
+import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -153,6 +160,12 @@ class FakeGutenberg:
         self.stall_seconds = 2.0
         self.response_delay = 0.0
         """Seconds every request waits before it is answered (a slow site, for interrupting runs)."""
+        self.catch_all: bytes | None = None
+        """When set, every path without a file is answered 200 with these bytes instead of 404."""
+        self.drip: dict[str, float] = {}
+        """Paths whose body is sent one byte every so many seconds (a server that never quite finishes)."""
+        self.raw_headers: dict[str, list[tuple[str, str]]] = {}
+        """Paths answered 200 with exactly these headers (Content-Length included, or not) and their body."""
         self.log: list[Logged] = []
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -264,6 +277,17 @@ class FakeGutenberg:
 
     # -- faults and log --------------------------------------------------------------------------
 
+    def link_next(self, page: str, href: str) -> None:
+        """Make shelf page ``page`` (a path) link to ``href`` as its Next page, whatever ``href`` is."""
+        body = self.files[page].decode("utf-8")
+        body = body.replace('<link rel="next"', '<link rel="ignored"')
+        self.files[page] = body.replace("</head>", f'<link rel="next" title="Next Page" href="{href}"/></head>', 1
+                                        ).encode("utf-8")
+
+    def requested_paths(self) -> list[str]:
+        with self._lock:
+            return [r.path for r in self.log]
+
     def fail(self, path: str, *faults: str) -> None:
         """Queue faults for the next requests of ``path``: '503', '429', '500', 'truncate', 'stall', 'reset'."""
         self.faults[path].extend(faults)
@@ -284,7 +308,7 @@ class FakeGutenberg:
     # -- server ----------------------------------------------------------------------------------
 
     def start(self) -> str:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server = _QuietServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self.base_url
@@ -298,6 +322,15 @@ class FakeGutenberg:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up (a stopped build, a deadline) are expected here: no traceback on stderr for them."""
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def _display_name(catalog_name: str) -> str:
@@ -334,6 +367,32 @@ def _handler(site: FakeGutenberg):
             if self.command != "HEAD":
                 self.wfile.write(body)
 
+        def _raw(self, body: bytes, headers: list[tuple[str, str]]) -> None:
+            self.send_response(200)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Connection", "close")
+            self._record(200)
+            self.end_headers()
+            self.wfile.write(body)
+            self.close_connection = True
+
+        def _drip(self, body: bytes, seconds: float) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Type", "text/plain")
+            self._record(200)
+            self.end_headers()
+            self.wfile.flush()
+            self.close_connection = True
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(seconds)
+            except OSError:  # the client gave up: what a dripping server wants to know
+                pass
+
         def do_GET(self):
             time.sleep(site.response_delay)
             path = self.path
@@ -355,6 +414,12 @@ def _handler(site: FakeGutenberg):
             if key in site.redirects:
                 return self._plain(302, b"", {"Location": site.redirects[key]})
             body = site.files.get(key)
+            if body is None and site.catch_all is not None:
+                body = site.catch_all
+            if key in site.raw_headers:
+                return self._raw(body or b"", site.raw_headers[key])
+            if key in site.drip:
+                return self._drip(body or b"", site.drip[key])
             if body is None:
                 return self._plain(404, b"<html><body><h1>404 Not Found</h1></body></html>",
                                    {"Content-Type": "text/html; charset=utf-8"})

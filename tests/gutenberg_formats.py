@@ -153,3 +153,89 @@ POEM = "\n".join(
     + [f"{'  ' if i % 2 else ''}Line {i + 1} of the tide-clock turns, and the grey water learns its hour;"
        for i in range(50)]
 )
+
+
+def era_2001_fields(body: str = BODY) -> str:
+    """2001–04 re-issues of early etexts: licence paragraphs, Title:/Edition: fields closed by a bare ``***``,
+    then the producer's own preamble, a transcriber's bracket with initials and a date, and the title line."""
+    return ("The Project Gutenberg EBook of The Lantern of Kepler Station\n\n"
+            "Copyright laws are changing all over the world. Be sure to check the\n"
+            "copyright laws for your country before downloading or redistributing\n"
+            "this or any other Project Gutenberg eBook.\n\n"
+            "**Welcome To The World of Free Plain Vanilla Electronic Texts**\n\n"
+            "*****These eBooks Were Prepared By Thousands of Volunteers!*****\n\n\n"
+            "Title: The Lantern of Kepler Station\n\n"
+            "Release Date: March, 1994  [EBook #90004]\n[Most recently updated: June 2, 2004]\n\n"
+            "Edition: 11\n\nLanguage: English\n\nCharacter set encoding: ASCII\n\n***\n\n\n"
+            "The Lantern was among the first Etexts typed in for Project Gutenberg,\n"
+            "from a paperback found in a second-hand shop.\n\n"
+            "This file was never copyrighted, Sharewared, etc., and is thus for\n"
+            "all to use and copy in any manner they choose.\n\n"
+            "In preparing this transcription for the Etext, I have kept the\n"
+            "spelling of the paperback, mistakes and all.\n\n"
+            "[MH, Jun 04: \"wick\", however, is spelled as in the original.]\n\n\n"
+            "**The Project Gutenberg Etext of The Lantern of Kepler Station**\n\n\n"
+            + body + "\n\nEnd of The Project Gutenberg Etext of The Lantern of Kepler Station\n\n"
+            + SMALL_PRINT)
+
+
+def era_1990s_two_etexts(first: str, second: str) -> str:
+    """One file holding two etexts, each with its own header; the second small print ends with its version
+    first ("*SMALL PRINT! Ver.06.28.92* ...*END*")."""
+    return (era_1990s(first)
+            + "The Project Gutenberg Etext of The Lamp-Trimmer's Daughter\n"
+            "*******This file should be named lamp10.txt or lamp10.zip********\n\n"
+            "Corrected EDITIONS of our etexts get a new NUMBER, lamp11.txt.\n\n"
+            "*START** SMALL PRINT! for *** The Lamp-Trimmer's Daughter **\n"
+            "This etext was distributed by Professor Michael S. Hart through\n"
+            "the Project Gutenberg Association (the \"Project\").\n\n"
+            "*SMALL PRINT! Ver.06.28.92* The Lamp-Trimmer's Daughter*END*\n\n\n"
+            + second + "\n\nEnd of the Project Gutenberg Etext of The Lamp-Trimmer's Daughter\n")
+
+
+LIBER_LIBER_PREAMBLE = """Produced by Liber Liber
+
+
+
+ INFORMAZIONI SUI TESTI ELETTRONICI,
+SU LIBER LIBER E SUL PROGETTO MANUZIO
+
+-------------------------------------
+
+IL PROGETTO MANUZIO
+
+Il "Progetto Manuzio" e' una
+iniziativa dell'associazione
+culturale "Liber Liber".
+
+-------------------------------------
+
+INFORMAZIONI TECNICHE
+
+Il testo allegato puo' essere in
+vari formati:
+
+I file con suffisso .TXT sono in
+ASCII esteso "ISO latin 1".
+
+N.B. I computer basati su sistema
+operativo Unix ricorrono al solo
+line feed (LF).
+
+-------------------------------------
+
+CLAUSOLE PER LA DISTRIBUZIONE
+
+I testi pubblicati dall'associazione
+"Liber Liber" possono essere copiati
+e diffusi liberamente.
+
+-------------------------------------
+
+PER CONTATTARCI
+
+  e-mail: info@liberliber.it
+  http://www.liberliber.it
+
+
+"""

@@ -384,3 +384,239 @@ def test_a_corrections_list_takes_its_bare_notes_heading_along():
     result = clean(era_2010(body=novel(300) + notes).encode())
     assert result.text == novel(300)
     assert "corrections list" in [c.detail for c in result.cuts]
+
+
+# -- decoding what is neither UTF-8 nor cp1252 -------------------------------------------------------
+
+RUSSIAN = ("Все счастливые семьи похожи друг на друга, каждая несчастливая семья несчастлива по-своему.\n"
+           "Всё смешалось в доме Облонских. Жена узнала, что муж был в связи с бывшею в их доме\n"
+           "француженкою-гувернанткой, и объявила мужу, что не может жить с ним в одном доме.\n")
+CHINESE = "這是一個測試。我們在這裡寫中文，天氣很好，大家都很高興。\n" * 20
+
+
+@pytest.mark.parametrize("text,codec,expected", [
+    (RUSSIAN, "koi8_r", "koi8-r"), (RUSSIAN, "cp1251", "cp1251"), (CHINESE, "big5", "big5")])
+def test_undeclared_cyrillic_and_cjk_are_guessed_not_read_as_cp1252(text, codec, expected):
+    decoded = decode(("The Project Gutenberg EBook of a test\n\n" + text).encode(codec))
+    assert decoded.encoding == expected
+    assert decoded.text.endswith(text)
+
+
+def test_undeclared_latin_scripts_stay_cp1252_even_with_letters_side_by_side():
+    text = "Þýðing og fæðing; Füße und Größe; la créée; naïve œuvre — “quoted”.\n" * 30
+    decoded = decode(text.encode("cp1252"))
+    assert decoded.encoding == "cp1252" and decoded.text == text
+
+
+def test_a_declared_charset_wins_over_the_guess():
+    raw = "Character set encoding: ISO-8859-5\n\n".encode() + RUSSIAN.encode("iso8859_5")
+    decoded = decode(raw)
+    assert decoded.encoding == "iso8859-5" and decoded.text.endswith(RUSSIAN)
+
+
+# -- notes whose heading is not "Transcriber's Note" ---------------------------------------------------
+
+def novel_with(notes: str, paragraphs: int = 300) -> str:
+    return era_2010(body=novel(paragraphs) + notes)
+
+
+@pytest.mark.parametrize("heading", [
+    "Transcriberâ€™s Note:", "TranscriberaEuro(TM)s Note:", "Transcribers Notes", "Errata noted by transcriber:",
+    "ERRATA (noted by transcriber)", "Errors and Inconsistencies (noted by transcriber)",
+    "Paalala ng nagsalin:", "Nota del trascrittore:", "Notas de la transcripción:", "Liste des modifications:"])
+def test_closing_notes_are_found_by_who_wrote_them_in_any_language_or_mangling(heading):
+    notes = (f"\n\n\n{heading}\n\n  p. 12: qaurtermaster  [quartermaster]\n  p. 31: eveninng  [_final . missing_]\n"
+             "  p. 40: «lanterne» par «lantern» (the lantern burned)\n")
+    result = clean(novel_with(notes).encode())
+    assert result.text == novel(300), heading
+    assert any(c.rule == "transcriber-note" for c in result.cuts)
+
+
+def test_a_corrections_list_with_subheadings_goes_whole():
+    notes = ("\n\n\nErrata noted by transcriber:\n\nFront matter:\n\n  Peoples  [_body text has \"People\"_]\n"
+             "  Celts &c.  [_final . missing_]\n\nMain Text:\n\n"
+             "  less elaborate in its ornament.  [_final . missing_]\n"
+             "  surfaces of the specimens  [_text has \"speci-/imens\"_]\n")
+    assert clean(novel_with(notes).encode()).text == novel(300)
+
+
+# -- 1990s and 2000s preambles ---------------------------------------------------------------------------
+
+def test_a_2001_reissue_loses_fields_preamble_initialled_bracket_and_title_line():
+    from gutenberg_formats import era_2001_fields
+    result = clean(era_2001_fields().encode())
+    assert result.text == BODY
+    assert {c.rule for c in result.cuts} >= {"header", "credits", "footer"}
+
+
+def test_every_etext_of_a_file_holding_two_is_kept_and_the_header_between_goes():
+    from gutenberg_formats import era_1990s_two_etexts
+    first, second = novel(40), novel(60).replace("Tamsin", "Orrin")
+    result = clean(era_1990s_two_etexts(first, second).encode())
+    assert body_lines(result.text) == body_lines(first) + body_lines(second)
+    assert "SMALL PRINT" not in result.text and "lamp10" not in result.text
+    assert "between two etexts" in " ".join(c.detail for c in result.cuts)
+
+
+def test_a_sectioned_italian_preamble_goes_as_one_run_and_the_poem_stays():
+    from gutenberg_formats import LIBER_LIBER_PREAMBLE
+    poem = "CANTO PRIMO\n\n1\nLe donne, i cavallier, l'arme, gli amori,\nle cortesie, l'audaci imprese io canto.\n"
+    result = clean(era_1990s(LIBER_LIBER_PREAMBLE + poem).encode())
+    assert result.text == poem
+
+
+def test_a_producers_paragraph_does_not_take_a_title_page_set_between_credits():
+    body = ("Produced by Ines Varga\n\n\n" + "                 THE LANTERN OF KEPLER STATION\n\n"
+            "                        By Miriam Oduya\n\n"
+            "This etext was produced from the 1931 Orbit House edition.\n\n\n" + BODY.split("\n", 4)[4])
+    result = clean(era_2010(body=body, credits="").encode())
+    assert "THE LANTERN OF KEPLER STATION" in result.text and "By Miriam Oduya" in result.text
+    assert "Orbit House edition" not in result.text
+
+
+# -- notes that name no transcriber ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("note", [
+    "  Au lecteur\n\n  Cette version numérisée reproduit, dans son intégralité,\n  la version originale.\n\n"
+    "  L'orthographe a été conservée. Seuls quelques mots ont été modifiés.\n",
+    "  * Se ha modernizado la ortografía original.\n"
+    "  * Los errores obvios de imprenta han sido corregidos sin avisar.\n"
+    "  * Se ha añadido un Índice del que carece el original impreso.\n",
+    "The listed errata have been corrected, as have obvious typos. The spelling of\n"
+    "the original has been retained.\n\nNormal text within italic passages is denoted ~like this~.\n",
+    "Superscripted characters are preceded by the ^caret, as in 1^{st}.\n\n"
+    "[#] footnotes moved to the end of each chapter but NOT renumbered.\n",
+    "[This text is intended for users whose text readers cannot use the\n\"real\" (Unicode/UTF-8) version.\n\n"
+    "Major changes include:\n  accents on French words are missing\n  the degree sign is written as \"deg\"]\n",
+])
+def test_a_producers_note_before_the_title_goes_without_a_heading(note):
+    result = clean(era_2010(body=note + "\n\n" + BODY).encode())
+    assert result.text == BODY
+
+
+def test_an_authors_preface_on_editions_and_an_italic_byline_stay():
+    preface = ("PREFACE\n\nIn this edition the spelling of the original has been retained, and the misprints\n"
+               "of the first printing were corrected by the author himself.\n\n"
+               "13. _A Tale of a Tub_, written by _Myself_ Esq; Price 6 _d._\n\n"
+               "For these reasons the Council commissioned Mr. Rooke to transcribe the notes; this\n"
+               "transcription forms the contents of this book.\n\n")
+    body = BODY.replace("CHAPTER I\n", preface + "CHAPTER I\n")
+    assert clean(era_2010(body=body).encode()).text == body
+
+
+# -- what a producer put inside the text ---------------------------------------------------------------------
+
+def test_scanning_credits_in_brackets_go_and_an_illustration_about_submission_stays():
+    credit = ("[Chapters 1-6: mostly scanned by Ines Varga, iv@example.edu,\n"
+              "submitted on 9/24/93.]\n\n")
+    caption = "[Illustration: SAMPLES BEING SUBMITTED TO THE TASTERS]\n\n"
+    body = BODY.replace("CHAPTER I\n", credit + caption + "CHAPTER I\n")
+    result = clean(era_1990s(body).encode())
+    assert "scanned by" not in result.text and "SUBMITTED TO THE TASTERS" in result.text
+    assert "credits" in [c.rule for c in result.cuts]
+
+
+def test_producer_comments_in_braces_go_and_the_authors_braces_stay():
+    body = BODY.replace(
+        "who did not believe it either.",
+        "who did not believe it either. {several sentences are missing here in the omnibus edition}\n"
+        "The {bracketed words of the author} stay, and so does {1}.")
+    result = clean(era_2010(body=body).encode())
+    assert "omnibus" not in result.text
+    assert "who did not believe it either.\nThe {bracketed words of the author} stay, and so does {1}." in result.text
+    assert "producer-comment" in [c.rule for c in result.cuts]
+
+
+def test_part_markers_of_the_producer_go():
+    body = BODY.replace("CHAPTER II\n", "                 The Lantern of Kepler Station:Pt2\n\n\nCHAPTER II\n")
+    result = clean(era_2010(body=body).encode())
+    assert result.text == BODY
+    assert ":Pt2" not in result.text and "part-marker" in [c.rule for c in result.cuts]
+
+
+# -- lists and notes that close the book -----------------------------------------------------------------------
+
+STARS = "\n\n\n       *       *       *       *       *\n\n"
+
+
+@pytest.mark.parametrize("notes", [
+    "Errata\n\n  Portae non gehennae  [nôn]\n  When nox gives way to lux of morning  [lûx]\n\n"
+    "  ... the writer's aim will be / accomplished\n    [_lack of closing punctuation may be intentional_]\n",
+    "Errata:\n\n  The List of Editors was despeckled in scanning.\n\nPart 3:\n\n  Names the Nymph that I adore.\n"
+    "    _text reads \"Npmph\"_\n",
+    "Typographical errors corrected by the etext transcriber:\n\nin a very simply way=> in a very simple way {pg 68}\n"
+    "Goldaming=> Godalming {pg 226}\n",
+    "  [ Im folgenden werden alle geänderten Textzeilen angeführt, zuerst die Zeile\n    wie im Original.\n\n"
+    "  der Welt gesehen, war Anno 13 vierspännig\n  der Welt gesehen, war Anno 1813 vierspännig\n  ]\n",
+    "  Au lecteur.\n\n    Ce livre électronique reproduit intégralement le texte original.\n\n"
+    "    Page 11: «dan» remplacé par «dans» (dans son petit lit).\n",
+])
+def test_the_etexts_closing_lists_go_by_the_shape_of_their_rows(notes):
+    assert clean(novel_with(STARS + notes).encode()).text == novel(300)
+
+
+def test_a_printed_errata_list_stays():
+    errata = ("\n\nERRATA\n\nPage 12, line 3, for 'lanthorn' read 'lantern'.\n"
+              "Page 31, line 9, for 'wick' read 'wicks'.\n")
+    result = clean(novel_with(errata).encode())
+    assert result.text.endswith("ERRATA\n\nPage 12, line 3, for 'lanthorn' read 'lantern'.\n"
+                                "Page 31, line 9, for 'wick' read 'wicks'.\n")
+
+
+def test_a_long_table_in_plus_minus_borders_is_not_a_note_box():
+    table = "\n\n+----------------------+\n| Device | Corrections to the partition table |\n" + "".join(
+        f"| hda{i} | primary partition {i} |\n" for i in range(200)) + "+----------------------+\n\n"
+    body = novel(100) + table + novel(100)
+    assert "primary partition 199" in clean(era_2010(body=body).encode()).text
+
+
+def test_an_anonymous_volunteers_credit_and_a_world_library_notice_go():
+    notice = ("<<THIS ELECTRONIC VERSION OF THE LANTERN OF KEPLER STATION IS COPYRIGHT 1993 BY\n"
+              "WORLD LIBRARY, INC., AND IS PROVIDED BY PROJECT GUTENBERG ETEXT WITH PERMISSION.>>\n\n\n")
+    body = BODY.replace("CHAPTER II\n", notice + "CHAPTER II\n")
+    result = clean(era_2010(body=body, credits="An Anonymous Volunteer, and Ines Varga\n").encode())
+    assert result.text == BODY
+
+
+def test_a_footnote_the_transcriber_wrote_goes_whole_and_its_reference_stays():
+    body = BODY.replace("either.\n", "either.[1]\n\n    [1] Transcriber's Note: The original read \"who did not\n"
+                                     "    believe it neither.\"\n")
+    result = clean(era_2010(body=body).encode())
+    assert "original read" not in result.text and "believe it neither" not in result.text
+    assert "either.[1]\n" in result.text
+
+
+def test_a_producers_source_citation_goes_and_a_bibliography_with_addresses_stays():
+    source = ("Source:\n\nMiriam Oduya, \"Collected Tales\",\nTome Premier, New York, Orbit House,\n1931.\n\n"
+              "Pages 151-181.\n\n" + "-" * 60 + "\n\n")
+    bibliography = ("\n\nBIBLIOGRAFÍA\n\n[WEB] World English Bible, Michael Johnson, 2002.\n"
+                    "http://www.ebible.org Dominio público.\n\n[MT] Majority Text Greek New Testament.\n")
+    result = clean(era_2010(body=source + novel(300) + bibliography).encode())
+    assert result.text == novel(300).rstrip("\n") + "\n" + bibliography
+
+
+def test_a_long_comment_on_the_etext_opening_the_book_goes_and_short_comments_stay():
+    preamble = ("<--  An electronic edition of the Lantern, prepared by Orbit Data, Inc. (1991).\n"
+                "     In this file, comments which are not a proper part of the book itself are\n"
+                "contained within arrow brackets thus: <-- comment -->.\n\n"
+                "     Send inquiries or comments to Orbit Data, Inc.\n"
+                " -->\n\n")
+    body = BODY.replace("CHAPTER II\n", "<--  p.  2  -->\nCHAPTER II\n")
+    result = clean(era_2010(body=preamble + body).encode())
+    assert result.text == body
+
+
+def test_a_transcribers_end_notes_go_and_the_authors_footnote_after_them_stays():
+    notes = ("\n\n\nORIGINAL TRANSCRIBER'S NOTES:\n\n\n[Footnote 1: Frontispiece, with the caption: \"He trimmed\n"
+             "the wick.\" (_Page_ 23.)]\n\n[Footnote 2: \"lodgings.\": the period should be a comma, as in later\n"
+             "editions.]\n\n[Footnote 3: \"ancles\": ankles.]\n\n")
+    authors = "[Footnote 4: The quartermaster, in one of his letters, alludes to the lantern by this name.]\n"
+    result = clean(novel_with(notes + authors).encode())
+    assert result.text == novel(300).rstrip("\n") + "\n\n\n\n" + authors
+
+
+def test_a_producers_end_line_and_pointers_to_the_notes_at_the_end_go():
+    note = ("  Au lecteur.\n\n    Le texte en italiques est indiqué ici comme _italiques_.\n\n"
+            "    On trouvera d'autres précisions à la fin du texte.\n\n\n")
+    result = clean(era_2010(body=note + BODY + "\n\nEnd of file.\n").encode())
+    assert result.text == BODY

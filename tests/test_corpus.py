@@ -13,13 +13,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import THIRDS
 from fake_gutenberg import FakeBook, french, gutenberg_text, prose
 from test_dedup import edition
 
 from pipeline.build import Build
 from pipeline.config import CorpusConfig
 from pipeline.errors import PipelineError
-from pipeline.publish import BOOKS_COLUMNS, CorpusDir, verify_version
+from pipeline.publish import BOOKS_COLUMNS
+from pipeline.verify import verify_version
+from pipeline.versions import CorpusDir
 
 REPO = Path(__file__).resolve().parents[1]
 KEPT = {101, 102, 104, 106, 108}  # English, with text; 103 is French, 105 audio, 107 has no text
@@ -85,7 +88,7 @@ def test_a_build_publishes_a_complete_version_with_every_file(site, make_config,
 def test_shards_hold_every_kept_book_joined_by_the_separator(site, make_config):
     for n in range(8):
         add_book(site, 200 + n, prose(200 + n))
-    result = build(make_config, shard_size=40_000, separator="\n\n#####\n\n", split_ratios=(1, 1, 1))
+    result = build(make_config, shard_size=40_000, separator="\n\n#####\n\n", split_ratios=THIRDS)
     manifest = json.loads((result.version / "manifest.json").read_text())
     books = {b.id: b for b in result.books}
     for split, info in manifest["splits"].items():
@@ -106,7 +109,7 @@ def test_parquet_splits_load_with_hugging_face_datasets(site, make_config, monke
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     for n in range(8):
         add_book(site, 200 + n, prose(200 + n))
-    result = build(make_config, split_ratios=(1, 1, 1))
+    result = build(make_config, split_ratios=THIRDS)
     files = {s: str(result.version / f"{s}.parquet") for s in ("train", "val", "test")}
     loaded = datasets.load_dataset("parquet", data_files=files, cache_dir=str(tmp_path / "hf"))
     manifest = json.loads((result.version / "manifest.json").read_text())
@@ -132,20 +135,20 @@ def test_short_books_and_duplicate_editions_are_dropped_with_the_kept_id(site, m
 
 def test_adding_and_removing_books_never_moves_a_kept_book(site, make_config):
     add_book(site, 121, prose(101), title="The Clockwork Comet", author="Ada Vance")  # a copy of 101
-    first = build(make_config, split_ratios=(1, 1, 1))
+    first = build(make_config, split_ratios=THIRDS)
     before = splits_of(first.version)
     for n in range(30):
         add_book(site, 300 + n, prose(300 + n))
-    second = build(make_config, split_ratios=(1, 1, 1))
+    second = build(make_config, split_ratios=THIRDS)
     after = splits_of(second.version)
     assert {i: after[i] for i in before} == before
     added = sorted(i for change in second.changes.values() for i in change["added"])
     assert added == list(range(300, 330))
-    assert not any(change["moved"] or change["removed"] for change in second.changes.values())
+    assert not any(change["moved_in"] or change["moved_out"] or change["removed"] for change in second.changes.values())
 
     del site.books[101]  # 101 leaves the shelf: its copy 121 is kept now, where the work already was
     site.render()
-    third = build(make_config, split_ratios=(1, 1, 1))
+    third = build(make_config, split_ratios=THIRDS)
     now = splits_of(third.version)
     assert 101 not in now and now[121] == before[101]
     assert {i: now[i] for i in after if i != 101} == {i: s for i, s in after.items() if i != 101}
@@ -278,19 +281,19 @@ def test_kill_9_at_every_step_of_publishing_leaves_a_complete_current(site, make
 
 def test_a_book_missing_for_a_night_comes_back_in_its_split(site, make_config):
     add_book(site, 121, prose(101), title="The Clockwork Comet", author="Ada Vance")  # a copy of 101
-    first = build(make_config, split_ratios=(1, 1, 1))
+    first = build(make_config, split_ratios=THIRDS)
     work_split = splits_of(first.version)[101]
     del site.books[101]
     site.render()
-    assert splits_of(build(make_config, split_ratios=(1, 1, 1)).version)[121] == work_split
+    assert splits_of(build(make_config, split_ratios=THIRDS).version)[121] == work_split
     text = site.books[121].text
     site.books[121].text = None  # gone for one run: 404 everywhere, so the cached copy is not used
     site.render()
-    missing = build(make_config, split_ratios=(1, 1, 1))
+    missing = build(make_config, split_ratios=THIRDS)
     assert 121 not in splits_of(missing.version) and rows(missing.version)[121]["split_key"] == "101"
     site.books[121].text = text
     site.render()
-    back = build(make_config, split_ratios=(1, 1, 1))
+    back = build(make_config, split_ratios=THIRDS)
     assert splits_of(back.version)[121] == work_split
 
 
@@ -300,12 +303,12 @@ def test_losing_the_current_version_forgets_no_split(site, make_config, tmp_path
     add_book(site, 121, prose(101), title="The Clockwork Comet", author="Ada Vance")
     for n in range(12):
         add_book(site, 300 + n, prose(300 + n))
-    first = build(make_config, split_ratios=(1, 1, 1))
+    first = build(make_config, split_ratios=THIRDS)
     del site.books[101]
     site.render()
-    second = build(make_config, split_ratios=(1, 1, 1))
+    second = build(make_config, split_ratios=THIRDS)
     before = splits_of(second.version)
     shutil.rmtree(second.version)
     shutil.rmtree(first.version)  # no version left at all: only the key registry remembers
-    third = build(make_config, split_ratios=(1, 1, 1))
+    third = build(make_config, split_ratios=THIRDS)
     assert splits_of(third.version) == before

@@ -10,7 +10,8 @@ import pytest
 
 from pipeline.errors import LockedError
 from pipeline.lock import CorpusLock
-from pipeline.publish import CorpusDir, ShardWriter
+from pipeline.publish import ShardWriter
+from pipeline.versions import CorpusDir
 
 
 def test_shards_stay_under_the_limit_and_books_do_not_straddle_them(tmp_path):
@@ -75,7 +76,7 @@ def test_pruning_keeps_the_newest_and_never_the_current(tmp_path):
     names = ["20260101T000000Z", "20260102T000000Z", "20260103T000000Z", "20260104T000000Z"]
     for name in names:
         (tmp_path / name).mkdir()
-        (tmp_path / name / "manifest.json").write_text("{}")
+        (tmp_path / name / "manifest.json").write_text('{"files": {}, "splits": {}}')
     os.symlink(names[0], tmp_path / "current")  # an old version made current again by hand
     assert corpus.prune(keep=2) == [names[1]]
     assert [p.name for p in corpus.versions()] == [names[0], names[2], names[3]]
@@ -86,7 +87,7 @@ def test_a_broken_current_link_falls_back_to_the_newest_complete_version(tmp_pat
     for name in ("20260101T000000Z", "20260102T000000Z", "20260103T000000Z"):
         (tmp_path / name).mkdir()
     for name in ("20260101T000000Z", "20260102T000000Z"):
-        (tmp_path / name / "manifest.json").write_text('{"version": "%s"}' % name)
+        (tmp_path / name / "manifest.json").write_text('{"version": "%s", "files": {}, "splits": {}}' % name)
         (tmp_path / name / "books.csv").write_text("id,status,split,split_key\n1,kept,train,1\n")
     os.symlink("20269999T000000Z", tmp_path / "current")  # deleted by hand
     previous = corpus.read_current()

@@ -2,7 +2,10 @@
 
 Modules, one per part: ``corpus`` (read a published corpus, encode its splits once into token
 memmaps), ``tokenizer`` (char and word), ``data`` (carried-state truncated-BPTT batches), ``model``
-(the LSTM LightningModule), ``checkpoint`` (atomic writes, safe reads), ``generate`` (sampling),
-``cli`` (LightningCLI and ``generate``). Beside them: ``gpt`` (a causal Transformer, or a pretrained
-GPT-2, chosen by ``architecture: gpt``; see ``architectures``) and ``bpe`` (byte-level BPE tokens).
+(the LSTM LightningModule), ``checkpoint`` (atomic checksummed writes, verified reads, the tokenizer
+and corpus record of a checkpoint), ``schedule`` (per-step warmup + cosine), ``callbacks`` (stop on
+Ctrl-C/SIGTERM with a checkpoint, printed losses), ``generate`` (sampling and its command), ``cli``
+(LightningCLI and the table of extra commands). Beside them: ``gpt`` (a causal Transformer, or a
+pretrained GPT-2, chosen by ``architecture: gpt``; see ``architectures``) and ``bpe`` (byte-level
+BPE tokens).
 """

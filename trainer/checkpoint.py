@@ -1,7 +1,12 @@
-"""Checkpoints written atomically and read safely (``weights_only=True``), with one-line errors."""
+"""Checkpoints: written atomically with a checksum of their content, read safely, and what a run needs from one.
+
+Every command given a checkpoint takes its tokenizer from it (``tokenizer_of``), never from the corpus,
+and compares the corpus it was trained on (``corpus_record``) with the one it reads now.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import uuid
@@ -13,42 +18,101 @@ import torch
 from pytorch_lightning.plugins import TorchCheckpointIO
 
 from .errors import CheckpointError
+from .tokenizer import CharTokenizer, WordTokenizer, tokenizer_from_dict
+
+CHECKSUM_KEY = "content_sha256"
+"""Top-level key of the checksum; every other key is covered by it."""
+
+
+def content_digest(checkpoint: dict) -> str:
+    """sha256 over every value of the checkpoint but the checksum itself, walked in its (pickled) order."""
+    digest = hashlib.sha256()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, torch.Tensor):
+            tensor = value.detach().cpu().contiguous()
+            digest.update(f"T{tensor.dtype}{tuple(tensor.shape)}".encode())
+            digest.update(memoryview(tensor.reshape(-1).view(torch.uint8).numpy()))
+        elif isinstance(value, dict):
+            items = [(k, v) for k, v in value.items() if not (value is checkpoint and k == CHECKSUM_KEY)]
+            digest.update(f"D{len(items)}".encode())
+            for key, item in items:
+                walk(key)
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            digest.update(f"L{len(value)}".encode())
+            for item in value:
+                walk(item)
+        else:
+            digest.update(f"V{type(value).__name__}:{value!r};".encode())
+
+    walk(checkpoint)
+    return digest.hexdigest()
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
-    """torch.save to a temporary file beside the target, fsync, then rename: a kill never leaves half a file."""
+    """Checksum, torch.save to a temporary file beside the target, fsync, rename: a kill never leaves half a file."""
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options: Any | None = None) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
-        try:
-            with open(temp, "wb") as handle:
-                torch.save(checkpoint, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        finally:
-            temp.unlink(missing_ok=True)
+        save_checkpoint(checkpoint, path)
 
     def load_checkpoint(self, path, map_location: Any | None = None, weights_only: bool | None = None) -> dict:
         return load_checkpoint(path, map_location=map_location)
 
 
+def save_checkpoint(checkpoint: dict[str, Any], path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint = dict(checkpoint)
+    checkpoint[CHECKSUM_KEY] = content_digest(checkpoint)
+    temp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
+    try:
+        with open(temp, "wb") as handle:
+            torch.save(checkpoint, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def load_checkpoint(path, map_location: Any = "cpu") -> dict:
-    """A checkpoint of this trainer, loaded with ``weights_only=True``; anything else is a CheckpointError."""
+    """A checkpoint of this trainer, loaded with ``weights_only=True`` and its checksum verified.
+
+    Anything else (empty, truncated, garbage, another project's, a flipped byte) is a CheckpointError.
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, KeyError,
+            AttributeError, TypeError, UnicodeDecodeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{path} is not a readable checkpoint (corrupt, truncated, or not a safe "
                               f"torch checkpoint: {first[:160]})") from None
     if not isinstance(checkpoint, dict) or "gutenberg_lstm" not in checkpoint or "state_dict" not in checkpoint:
         raise CheckpointError(f"{path} was not written by this trainer; give one from a `python -m trainer fit` run")
+    if CHECKSUM_KEY in checkpoint:
+        if content_digest(checkpoint) != checkpoint[CHECKSUM_KEY]:
+            raise CheckpointError(f"{path} is corrupt: its content does not match the checksum written with it; "
+                                  f"use another checkpoint (e.g. the best-*.ckpt beside it)")
+    elif checkpoint["gutenberg_lstm"].get("format", 1) >= 2:  # format 1 predates checksums
+        raise CheckpointError(f"{path} has lost its checksum; it was altered after it was written")
     return checkpoint
+
+
+def tokenizer_of(checkpoint: dict, path: Path | str = "the checkpoint") -> CharTokenizer | WordTokenizer:
+    """The tokenizer a checkpoint was trained with: the only one its weights understand."""
+    try:
+        return tokenizer_from_dict(checkpoint.get("vocabulary"))
+    except ValueError:
+        raise CheckpointError(f"{path} carries no vocabulary; it cannot encode text") from None
+
+
+def corpus_record(checkpoint: dict) -> dict:
+    """The corpus a checkpoint was trained on: ``{"version", "content_key", "path"}`` (empty for older ones)."""
+    return dict(checkpoint.get("gutenberg_lstm", {}).get("corpus") or {})
 
 
 def best_checkpoint(directory: Path) -> Path:

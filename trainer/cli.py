@@ -1,33 +1,83 @@
-"""``python -m trainer``: LightningCLI's ``fit``, ``validate``, ``test`` with YAML configs, and ``generate``.
+"""``python -m trainer``: LightningCLI's ``fit``, ``validate``, ``test`` with YAML configs, and extra commands.
 
 The command line only parses and reports: the data module, the model and Lightning do the work.
+Extra commands (``generate``, and any added later) live in ``EXTRA_COMMANDS``: a name, a one-line
+summary for ``--help``, and a function of the remaining arguments that returns the exit code.
 """
 
 from __future__ import annotations
 
 import argparse
 import inspect
+import math
 import os
+import shlex
+import signal
 import sys
+import threading
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from jsonargparse import Namespace
 from lightning_fabric.utilities.exceptions import MisconfigurationException
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple
 
-from .architectures import ARCHITECTURES, architecture_from_argv, model_class
-from .checkpoint import best_checkpoint
+from .architectures import ARCHITECTURES, architecture_from_argv, architecture_of_checkpoint, model_class
+from .callbacks import RECEIVED, StopOnSignal, stop_signals
+from .checkpoint import best_checkpoint, load_checkpoint
 from .data import CorpusDataModule
-from .errors import ConfigError, TrainerError
-from .generate import SamplingConfig, load_model, sample
+from .errors import ConfigError, Interrupted, TrainerError
 
 EXIT_CODES = """exit codes: 0 ok, 1 training failed (NaN loss: the last good checkpoint stays), 2 config, corpus or
-checkpoint error (one line says which)"""
+checkpoint error (one line says which), 130 interrupted (Ctrl-C or SIGTERM: fit saves a checkpoint first)"""
+
+LIGHTNING_COMMANDS = ("fit", "validate", "test")
+MIXED_PRECISIONS = {"bf16-mixed", "16-mixed", "bf16", "16", "bf16-true", "16-true", 16, "transformer-engine"}
 
 
-SUBCOMMANDS = ("fit", "validate", "test", "predict")
+def program_name() -> str:
+    """``python -m trainer``, or the console script's own name when run as one."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    console_script = name and name not in ("-m", "-c") and not name.endswith(".py")
+    return name if console_script else "python -m trainer"
+
+
+@dataclass(frozen=True)
+class ExtraCommand:
+    summary: str
+    """One line for ``python -m trainer --help``."""
+    run: Callable[[list[str]], int]
+    """Runs the command with the arguments after its name; returns the exit code."""
+
+
+def _run_generate(argv: list[str]) -> int:
+    from .generate import run_generate
+
+    return run_generate(argv, prog=f"{program_name()} generate")
+
+
+def _run_serve(argv: list[str]) -> int:
+    from .serve import main as serve_main  # its web libraries load only when it runs
+
+    return serve_main(argv)
+
+
+def _run_export(argv: list[str]) -> int:
+    from .export import main as export_main
+
+    return export_main(argv)
+
+
+EXTRA_COMMANDS: dict[str, ExtraCommand] = {
+    "generate": ExtraCommand("Write text with a trained checkpoint, streamed to stdout.", _run_generate),
+    "serve": ExtraCommand("Serve a checkpoint: an OpenAI-style completions API and a page to play with it.",
+                          _run_serve),
+    "export": ExtraCommand("Export a checkpoint to ONNX or TorchScript, with its vocabulary as JSON.", _run_export),
+}
 
 
 class OneLineErrors:
@@ -35,9 +85,10 @@ class OneLineErrors:
 
     def error(self, message: str, ex: Exception | None = None):  # type: ignore[override]
         first = " ".join(str(message).split())
-        if "(see python -m trainer" not in first:
-            command = self.prog.split()[-1]
-            first += f" (see python -m trainer {command if command in SUBCOMMANDS else ''} --help)".replace("  ", " ")
+        if "--help)" not in first:
+            words = self.prog.split()
+            command = words[-1] if words[-1] in LIGHTNING_COMMANDS else ""
+            first += f" (see {program_name()} {command} --help)".replace("  ", " ")
         raise ConfigError(first[:600])
 
 
@@ -46,6 +97,24 @@ class TrainerArgumentParser(OneLineErrors, LightningArgumentParser):
 
 
 class TrainerCLI(LightningCLI):
+    def __init__(self, *args, command_line: list[str] | None = None, **kwargs):
+        self.command_line: list[str] = list(command_line or [])
+        """The arguments as given, to print the exact resume command after an interrupt."""
+        super().__init__(*args, **kwargs)
+
+    @staticmethod
+    def subcommands() -> dict[str, set[str]]:
+        # predict is left out: the model has no predict_step, so it could only fail
+        return {name: skip for name, skip in LightningCLI.subcommands().items() if name in LIGHTNING_COMMANDS}
+
+    def _add_subcommands(self, parser, **kwargs) -> None:
+        super()._add_subcommands(parser, **kwargs)
+        # listed in --help beside Lightning's; main() runs them before LightningCLI is ever built
+        subcommands = parser._subcommands_action
+        for name, command in EXTRA_COMMANDS.items():
+            placeholder = self.parser_class(prog=f"{program_name()} {name}", description=command.summary)
+            subcommands.add_subcommand(name, placeholder, help=command.summary)
+
     def add_arguments_to_parser(self, parser) -> None:
         parser.link_arguments("data.vocab_size", "model.vocab_size", apply_on="instantiate")
         parser.link_arguments("data.tokenizer_state", "model.vocabulary", apply_on="instantiate")
@@ -67,32 +136,140 @@ class TrainerCLI(LightningCLI):
         if "pretrained" in inspect.signature(self.model_class.__init__).parameters:
             parser.link_arguments("model.pretrained", "data.pretrained")  # a pretrained model brings its tokenizer
 
-    def _resolve_ckpt_path(self) -> None:
-        """``last`` and ``best`` name files in ``checkpoint.dirpath``; a missing one is an error, not a fresh start."""
-        config = self.config_init[self.subcommand]
-        directory = Path(self.config[self.subcommand]["checkpoint"]["dirpath"])
+    # -- before any work: the whole config, and the checkpoint, are checked here --------------------------
+
+    def _parse_ckpt_path(self) -> None:
+        """Resolve ``--ckpt_path`` (``last``, ``best``, a file, or the default), verify the file, use its vocabulary.
+
+        LightningCLI would ``torch.load`` the file here, unchecked; this loads it through ``load_checkpoint``
+        (checksum, ours, readable), so a bad file is one line before any work.
+        """
+        subcommand = self.config.get("subcommand")
+        if not subcommand or getattr(self, "_ckpt_path_checked", False):
+            return
+        self._ckpt_path_checked = True
+        config = self.config[subcommand]
+        self._validate(config)
+        path = self._resolve_ckpt_path(subcommand, config)
+        config["ckpt_path"] = str(path) if path is not None else None
+        if path is None:
+            return
+        checkpoint = load_checkpoint(path)
+        trained = architecture_of_checkpoint(checkpoint)
+        if model_class(trained) is not self.model_class:
+            raise ConfigError(f"{path} is a checkpoint of the {trained} architecture and the config trains another; "
+                              f"use the config it was trained with (architecture: {trained}, or --architecture "
+                              f"{trained})")
+        hparams = dict(checkpoint.get("hyper_parameters") or {})
+        hparams.pop("_instantiator", None)
+        if hparams:  # the model's sizes are the checkpoint's, whatever the config says
+            self.config = self.parser.parse_object({subcommand: {"model": hparams}}, self.config)
+        self.config[subcommand]["data"]["vocabulary_from"] = str(path)
+
+    def _resolve_ckpt_path(self, subcommand: str, config) -> Path | None:
+        directory = Path(config["checkpoint"]["dirpath"])
         wanted = config.get("ckpt_path")
-        if wanted == "best":
-            config["ckpt_path"] = str(best_checkpoint(directory))
-        elif wanted == "last":
-            last = directory / "last.ckpt"
-            if not last.is_file():
-                raise ConfigError(f"--ckpt_path last: no {last} (checkpoint.dirpath); train first, or give a path")
-            config["ckpt_path"] = str(last)
-        elif wanted is not None and not Path(wanted).is_file():
-            raise ConfigError(f"--ckpt_path {wanted}: no checkpoint at {wanted}")
-        elif wanted is None and self.subcommand == "fit" and (directory / "last.ckpt").exists():
+        last = directory / "last.ckpt"
+        if wanted is None and subcommand in ("validate", "test"):
+            best = best_checkpoint(directory) if last.is_file() else None
+            if best is None:
+                raise ConfigError(f"{subcommand} needs a trained checkpoint and {directory} has none (no last.ckpt): "
+                                  f"train first, or give --ckpt_path PATH")
+            print(f"note: no --ckpt_path given: {subcommand} uses the best checkpoint, {best}", file=sys.stderr)
+            return best
+        if wanted is None and subcommand == "fit" and last.exists():
+            if int(os.environ.get("SLURM_RESTART_COUNT", "0") or 0) > 0:  # a requeued SLURM job: carry on
+                print(f"note: SLURM requeue {os.environ['SLURM_RESTART_COUNT']}: resuming from {last}",
+                      file=sys.stderr)
+                return last
             raise ConfigError(f"{directory} already holds last.ckpt of an earlier run: resume it with --ckpt_path "
                               f"last, or start afresh in another --checkpoint.dirpath")
+        if wanted == "best":
+            return best_checkpoint(directory)
+        if wanted == "last":
+            if not last.is_file():
+                raise ConfigError(f"--ckpt_path last: no {last} (checkpoint.dirpath); train first, or give a path")
+            return last
+        if wanted is not None and not Path(wanted).is_file():
+            raise ConfigError(f"--ckpt_path {wanted}: no checkpoint at {wanted}")
+        return Path(wanted) if wanted is not None else None
 
-    def before_fit(self) -> None:
-        self._resolve_ckpt_path()
+    def _validate(self, config) -> None:
+        """What jsonargparse's types cannot say, checked before any corpus is read or any model built."""
+        for group in ("data", "model", "trainer", "checkpoint"):
+            if not isinstance(config.get(group), Namespace):
+                raise ConfigError(f"{group} must be a mapping of keys ({group}.KEY: value), not "
+                                  f"{config.get(group)!r:.80} (see {program_name()} fit --help)")
+        if not config.get("data", {}).get("corpus"):
+            raise ConfigError("no corpus: give a config (--config configs/debug.yaml, configs/scifi.yaml...) or "
+                              f"--data.corpus corpora/SHELF (see {program_name()} fit --help)")
+        optimizer = config.get("optimizer") or {}
+        lr = (optimizer.get("init_args") or {}).get("lr")
+        if isinstance(lr, (int, float)) and not (math.isfinite(lr) and lr > 0):
+            raise ConfigError(f"optimizer.init_args.lr must be a positive number, not {lr}")
+        scheduler = config.get("lr_scheduler") or {}
+        init = scheduler.get("init_args") if isinstance(scheduler, dict) or hasattr(scheduler, "get") else None
+        if scheduler and str(scheduler.get("class_path", "")).endswith("WarmupCosine") and init is not None:
+            if init.get("decay_steps") is None:
+                max_steps = config["trainer"].get("max_steps") or -1
+                if max_steps <= 0:
+                    raise ConfigError("lr_scheduler WarmupCosine: set lr_scheduler.init_args.decay_steps, or "
+                                      "trainer.max_steps for it to follow")
+                init["decay_steps"] = max_steps
+            warmup = init.get("warmup_steps") or 0
+            if isinstance(warmup, int) and warmup > init["decay_steps"]:
+                raise ConfigError(f"lr_scheduler WarmupCosine: need 0 <= warmup_steps ({warmup}) <= decay_steps "
+                                  f"({init['decay_steps']}); lower lr_scheduler.init_args.warmup_steps")
+        self._choose_precision(config["trainer"])
 
-    def before_validate(self) -> None:
-        self._resolve_ckpt_path()
+    @staticmethod
+    def _choose_precision(trainer) -> None:
+        precision, accelerator = trainer.get("precision"), str(trainer.get("accelerator") or "auto")
+        if precision not in MIXED_PRECISIONS:
+            return
+        on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
+        if on_cpu:
+            print(f"warning: trainer.precision {precision} is for GPUs and this run is on the CPU (no GPU found): "
+                  f"training in 32-true (fp32) instead, the fast one on a CPU; pass --trainer.precision 32-true to "
+                  f"silence this", file=sys.stderr)
+            trainer["precision"] = "32-true"
 
-    def before_test(self) -> None:
-        self._resolve_ckpt_path()
+    def before_instantiate_classes(self) -> None:
+        self._parse_ckpt_path()  # Lightning before 2.5 has no such step of its own: done here then
+
+    def _instantiate_trainer(self, config, callbacks):
+        self.stop_on_signal = StopOnSignal()
+        return super()._instantiate_trainer(config, [*callbacks, self.stop_on_signal])
+
+    @staticmethod
+    def configure_optimizers(lightning_module, optimizer, lr_scheduler=None):
+        # a scheduler that says so (trainer.schedule.WarmupCosine) is stepped after every optimizer step
+        if lr_scheduler is not None and getattr(lr_scheduler, "interval", "epoch") == "step":
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": lr_scheduler, "interval": "step"}}
+        return LightningCLI.configure_optimizers(lightning_module, optimizer, lr_scheduler)
+
+    def after_fit(self) -> None:
+        stop = self.stop_on_signal
+        if stop.signal_name is None:
+            return
+        resume = f"{program_name()} {shlex.join([*_without_ckpt_path(self.command_line), '--ckpt_path', 'last'])}"
+        if stop.saved is None:
+            raise Interrupted(f"interrupted by {stop.signal_name} before a step was saved; any earlier last.ckpt "
+                              f"stands")
+        raise Interrupted(f"interrupted by {stop.signal_name} at step {stop.step}: saved {stop.saved}; resume "
+                          f"exactly with: {resume}")
+
+
+def _without_ckpt_path(argv: list[str]) -> list[str]:
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--ckpt_path":
+            skip = True
+        elif not arg.startswith("--ckpt_path="):
+            out.append(arg)
+    return out
 
 
 QUIET_WARNINGS = [
@@ -106,78 +283,56 @@ QUIET_WARNINGS = [
 ]
 
 
-def run_lightning(argv: list[str] | None) -> int:
+def _interrupt(signum, frame):  # SIGTERM before training starts: as Ctrl-C (StopOnSignal takes over in fit)
+    raise KeyboardInterrupt
+
+
+def run_lightning(argv: list[str] | None, command_line: list[str]) -> int:
     for pattern in QUIET_WARNINGS:
         warnings.filterwarnings("ignore", message=pattern)
-    model = model_class(architecture_from_argv(sys.argv[1:] if argv is None else argv))
-    TrainerCLI(model, CorpusDataModule, args=argv, parser_class=TrainerArgumentParser,
-               save_config_kwargs={"overwrite": True}, seed_everything_default=1234,
-               trainer_defaults={"plugins": [{"class_path": "trainer.checkpoint.AtomicCheckpointIO"}]},
-               parser_kwargs={"epilog": "other command: python -m trainer generate --help (write text with a "
-                                        "checkpoint)\n\n" + EXIT_CODES})
-    return 0
-
-
-def make_generate_parser() -> argparse.ArgumentParser:
-    parser = OneLineArgparse(
-        prog="python -m trainer generate", description="Write text with a trained checkpoint, streamed to stdout.",
-        epilog='example:\n  python -m trainer generate --ckpt runs/scifi/checkpoints/last.ckpt --prompt "It all began '
-               'with" --length 500 --temperature 0.8 --top-k 40 --top-p 0.95 --seed 1\n\n' + EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ckpt", type=Path, required=True, metavar="PATH", help="a checkpoint of `trainer fit`")
-    parser.add_argument("--prompt", default="", help="text to start from")
-    parser.add_argument("--length", type=int, default=500, metavar="N", help="tokens to write (default: 500)")
-    parser.add_argument("--temperature", type=float, default=0.8, help="0 is greedy (default: 0.8)")
-    parser.add_argument("--top-k", type=int, metavar="K", help="sample among the K most likely tokens")
-    parser.add_argument("--top-p", type=float, metavar="P", help="sample among the most likely tokens up to mass P")
-    parser.add_argument("--repetition-penalty", type=float, default=1.0, metavar="R",
-                        help="above 1, recent tokens are less likely, against loops (default: 1, off)")
-    parser.add_argument("--seed", type=int, help="same seed, same text")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
-                        help="cpu or cuda (default: cuda when available)")
-    return parser
-
-
-class OneLineArgparse(argparse.ArgumentParser):
-    def error(self, message: str):  # type: ignore[override]
-        raise ConfigError(f"{message} (see {self.prog} --help)")
-
-
-def run_generate(argv: list[str]) -> int:
-    parser = make_generate_parser()
-    args = parser.parse_args(argv)
-    if args.length < 0:
-        raise ConfigError(f"--length must be 0 or more, not {args.length}")
+    RECEIVED.clear()
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = {signum: signal.getsignal(signum) for signum in stop_signals()} if main_thread else {}
+    if main_thread:
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
-        device = torch.device(args.device)
-    except (RuntimeError, ValueError):
-        raise ConfigError(f"--device {args.device!r} is not a device; use cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and (not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()):
-        raise ConfigError(f"--device {args.device}: no such CUDA device here; use --device cpu")
-    sys.stdout.reconfigure(errors="replace")  # a prompt from argv may hold undecodable bytes
-    config = SamplingConfig(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                            repetition_penalty=args.repetition_penalty)
-    config.validate()
-    model, tokenizer = load_model(args.ckpt, args.device)
-    sys.stdout.write(args.prompt)
-    for piece in sample(model, tokenizer, args.prompt, args.length, config, args.seed):
-        sys.stdout.write(piece)
-        sys.stdout.flush()
-    sys.stdout.write("\n")
+        model = model_class(architecture_from_argv(command_line))
+        TrainerCLI(model, CorpusDataModule, args=argv, command_line=command_line,
+                   parser_class=TrainerArgumentParser,
+                   save_config_kwargs={"overwrite": True}, seed_everything_default=1234,
+                   trainer_defaults={"plugins": [{"class_path": "trainer.checkpoint.AtomicCheckpointIO"}]},
+                   parser_kwargs={"prog": program_name(), "formatter_class": argparse.RawDescriptionHelpFormatter,
+                                  "description": "Train LSTM (or Transformer: --architecture gpt) language models on "
+                                                 "corpora built by the pipeline.",
+                                  "epilog": f"examples:\n  {program_name()} fit --config configs/debug.yaml\n"
+                                            f"  {program_name()} fit --config configs/scifi.yaml --ckpt_path last\n"
+                                            f"  {program_name()} test --config configs/scifi.yaml --ckpt_path best\n"
+                                            f"  {program_name()} generate --ckpt runs/scifi/checkpoints/last.ckpt "
+                                            f"--prompt \"It all began with\"\n\n{EXIT_CODES}"})
+    finally:  # StopOnSignal's handlers (which Lightning's teardown puts back) end with the run
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     try:
-        if given[:1] == ["generate"]:
-            return run_generate(given[1:])
-        return run_lightning(argv)  # None: LightningCLI reads sys.argv itself
+        if given[:1] and given[0] in EXTRA_COMMANDS:
+            return EXTRA_COMMANDS[given[0]].run(given[1:])
+        return run_lightning(argv, given)  # None: LightningCLI reads sys.argv itself
     except TrainerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except MisconfigurationException as exc:  # Lightning's word for a trainer.* value it cannot honour
         print(f"error: {' '.join(str(exc).split())[:400]}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        if "val_check_interval" not in str(exc):
+            raise
+        print(f"error: trainer.val_check_interval is more batches than one epoch has: lower it, or set "
+              f"trainer.check_val_every_n_epoch null to count it across epochs ({' '.join(str(exc).split())[:200]})",
+              file=sys.stderr)
         return 2
     except RuntimeError as exc:
         if "Error(s) in loading state_dict" not in str(exc):
@@ -185,8 +340,14 @@ def main(argv: list[str] | None = None) -> int:
         print("error: the checkpoint does not fit the model of this config (its sizes or vocabulary differ); use the "
               "config it was trained with", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("error: interrupted; resume with fit --ckpt_path last", file=sys.stderr)
+    except SystemExit as exc:
+        if exc.code == 1 and RECEIVED:  # a second Ctrl-C: Lightning exits 1 on KeyboardInterrupt
+            print(f"error: interrupted twice ({', '.join(RECEIVED)}): stopped at once, without saving; the last "
+                  f"checkpoint written stands", file=sys.stderr)
+            return 130
+        raise
+    except KeyboardInterrupt:  # before training started: there is nothing new to save
+        print("error: interrupted; resume with fit --ckpt_path last if a run had started", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `generate | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

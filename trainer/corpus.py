@@ -20,8 +20,9 @@ import pyarrow.parquet as pq
 
 from .bpe import BPETokenizer
 from .errors import CorpusError
-from .tokenizer import CharTokenizer, WordTokenizer, tokenizer_from_dict
+from .tokenizer import CharTokenizer, Vocabulary, WordTokenizer, tokenizer_from_dict
 
+Tokenizer = CharTokenizer | WordTokenizer | BPETokenizer
 SPLITS = ("train", "val", "test")
 TOKEN_CACHE_VERSION = 1
 
@@ -69,11 +70,15 @@ class Corpus:
     def separator(self) -> str:
         return self.manifest["separator"]
 
+    @property
+    def version(self) -> str:
+        return str(self.manifest.get("version") or self.path.name)
+
 
 @dataclass
 class EncodedSplits:
     folder: Path
-    tokenizer: CharTokenizer | WordTokenizer
+    tokenizer: Tokenizer
     meta: dict
 
     def tokens(self, split: str) -> np.ndarray:
@@ -87,15 +92,20 @@ class EncodedSplits:
         return info["tokens"] / info["chars"] if info["chars"] else 1.0
 
 
-def token_cache_key(corpus: Corpus, tokenizer: str, max_vocab: int, pretrained: BPETokenizer | None = None) -> str:
+def token_cache_key(corpus: Corpus, tokenizer: str, max_vocab: int, fixed: Tokenizer | None = None) -> str:
     settings = {"v": TOKEN_CACHE_VERSION, "tokenizer": tokenizer,
-                "max_vocab": max_vocab if tokenizer == "word" else None,
+                "max_vocab": max_vocab if tokenizer in ("word", "bpe") and fixed is None else None,
                 "corpus": corpus.manifest.get("content_key") or corpus.manifest.get("version")}
-    if tokenizer == "bpe" or pretrained is not None:  # bpe, pretrained: added beside char and word
-        settings["max_vocab"] = max_vocab if pretrained is None else None
-        settings["pretrained"] = pretrained.fingerprint if pretrained is not None else None
-        tokenizer = "pretrained" if pretrained is not None else tokenizer
+    if fixed is not None:  # a checkpoint's or a pretrained model's tokenizer: its ids, not the corpus's own
+        settings["vocabulary"] = vocabulary_fingerprint(fixed)
     return f"{tokenizer}-" + hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def vocabulary_fingerprint(fixed: Tokenizer) -> str:
+    if isinstance(fixed, Vocabulary):
+        return hashlib.sha256(json.dumps(fixed.symbols).encode()).hexdigest()
+    state = {key: value for key, value in fixed.to_dict().items() if key != "source"}  # not where it was read from
+    return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
 
 
 def user_cache_dir() -> Path:
@@ -103,14 +113,17 @@ def user_cache_dir() -> Path:
 
 
 def encode_corpus(corpus: Corpus, tokenizer: str = "char", max_vocab: int = 20000,
-                  pretrained: str | None = None) -> EncodedSplits:
+                  fixed: Tokenizer | None = None) -> EncodedSplits:
     """The encoded splits, from the cache beside the corpus when there, else encoded now and cached.
 
+    ``fixed`` (a checkpoint's tokenizer, or a pretrained model's) encodes every split instead of a vocabulary built
+    from the train split: a run given a checkpoint must use the ids its weights were trained with.
+
     A corpus that cannot be written to (a read-only mount) is cached under ~/.cache/gutenberg-lstm instead.
-    ``pretrained`` names a Hugging Face folder whose tokenizer is used instead of ``tokenizer``.
     """
-    loaded = BPETokenizer.from_pretrained(pretrained) if pretrained is not None else None
-    key = token_cache_key(corpus, tokenizer, max_vocab, loaded)
+    if fixed is not None:
+        tokenizer = fixed.kind
+    key = token_cache_key(corpus, tokenizer, max_vocab, fixed)
     beside = corpus.path / "tokens" / key
     elsewhere = user_cache_dir() / f"{corpus.path.name}-{key}"
     for folder in (beside, elsewhere):
@@ -123,7 +136,7 @@ def encode_corpus(corpus: Corpus, tokenizer: str = "char", max_vocab: int = 2000
         writable = False
     folder = beside if writable else elsewhere
     try:
-        return _encode(corpus, tokenizer, max_vocab, folder, loaded)
+        return _encode(corpus, tokenizer, max_vocab, folder, fixed)
     except OSError as exc:
         raise CorpusError(f"cannot write the token cache {folder}: {exc.strerror or exc}; free some space or "
                           f"set XDG_CACHE_HOME to a writable folder") from None
@@ -134,10 +147,9 @@ def _load(folder: Path) -> EncodedSplits:
     return EncodedSplits(folder, tokenizer_from_dict(meta["tokenizer"]), meta)
 
 
-def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path,
-            pretrained: BPETokenizer | None = None) -> EncodedSplits:
-    if pretrained is not None:
-        vocab = pretrained
+def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path, fixed: Tokenizer | None) -> EncodedSplits:
+    if fixed is not None:
+        vocab = fixed
     elif tokenizer == "bpe":
         vocab = BPETokenizer.build(corpus.texts("train"), max_vocab)
     elif tokenizer == "char":
@@ -149,9 +161,10 @@ def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path,
     shutil.rmtree(temp, ignore_errors=True)
     temp.mkdir(parents=True)
     separator = vocab.encode(corpus.separator).astype(dtype)
+    unknown_id = getattr(vocab, "unknown_id", 0)  # None for a pretrained BPE: every id of it is a real token
     splits = {}
     for split in SPLITS:
-        tokens = chars = 0
+        tokens = chars = unknown = 0
         with open(temp / f"{split}.bin", "wb") as out:
             for n, text in enumerate(corpus.texts(split) if corpus.manifest["splits"].get(split, {}).get("books")
                                      else []):
@@ -161,11 +174,12 @@ def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path,
                     chars += len(corpus.separator)
                 ids = vocab.encode(text).astype(dtype)
                 ids.tofile(out)
+                unknown += int(np.count_nonzero(ids == unknown_id)) if unknown_id is not None else 0
                 tokens += len(ids)
                 chars += len(text)
             out.flush()
             os.fsync(out.fileno())
-        splits[split] = {"tokens": tokens, "chars": chars}
+        splits[split] = {"tokens": tokens, "chars": chars, "unknown": unknown}
     meta = {"dtype": dtype, "tokenizer": vocab.to_dict(), "splits": splits}
     (temp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     try:

@@ -16,15 +16,26 @@ and a resumed run creates iterators at other moments than an uninterrupted one.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
+from .bpe import BPETokenizer
+from .checkpoint import corpus_record, load_checkpoint, tokenizer_of
 from .corpus import Corpus, EncodedSplits, encode_corpus
 from .errors import ConfigError, CorpusError
 
 MODES = ("carried", "random")
+
+
+def tokenizer_description(tokenizer) -> str:
+    """How a checkpoint's tokenizer is asked for: a ``data.tokenizer`` value, or a pretrained model's own."""
+    if getattr(tokenizer, "offset", 1) == 0:  # a BPE with the pretrained model's ids (bpe.py)
+        return "a pretrained model's tokenizer"
+    return repr(tokenizer.kind)
 
 
 class CarriedBatches(IterableDataset):
@@ -85,13 +96,14 @@ class RandomWindows(IterableDataset):
 
 
 class CorpusDataModule(pl.LightningDataModule):
-    def __init__(self, corpus: str = "corpora/science-fiction/current", tokenizer: str = "char",
+    def __init__(self, corpus: str | None = None, tokenizer: str = "char",
                  max_vocab: int = 20000, seq_len: int = 128, batch_size: int = 32, eval_batch_size: int | None = None,
-                 mode: str = "carried", batches_per_epoch: int = 1000, seed: int = 1234, pretrained: str | None = None):
+                 mode: str = "carried", batches_per_epoch: int = 1000, seed: int = 1234, pretrained: str | None = None,
+                 vocabulary_from: str | None = None):
         """A corpus built by ``python -m pipeline build``, as batches for truncated BPTT.
 
         Args:
-            corpus: A corpus version folder, or a shelf folder whose ``current`` version is read.
+            corpus: A corpus version folder, or a shelf folder whose ``current`` version is read (required).
             tokenizer: ``char`` (every character of the train split), ``word`` (top ``max_vocab`` words) or
                 ``bpe`` (byte-level BPE learned from the train split).
             max_vocab: Vocabulary size of the word and bpe tokenizers, ``<unk>`` included (bpe: the 256 bytes
@@ -104,6 +116,9 @@ class CorpusDataModule(pl.LightningDataModule):
             seed: Seed of the random windows.
             pretrained: A Hugging Face folder whose tokenizer encodes the corpus instead; linked from
                 ``model.pretrained`` when a GPT-2 is fine-tuned.
+            vocabulary_from: A checkpoint whose vocabulary encodes the corpus, instead of one built from its train
+                split (or read from ``pretrained``). Set from ``--ckpt_path`` by every command given a checkpoint:
+                its weights only understand the ids they were trained with, whatever the corpus became since.
         """
         super().__init__()
         if tokenizer not in ("char", "word", "bpe"):
@@ -116,12 +131,41 @@ class CorpusDataModule(pl.LightningDataModule):
                 raise ConfigError(f"data.{name} must be 1 or more, not {value}")
         if max_vocab < 2:
             raise ConfigError(f"data.max_vocab must be 2 or more (<unk> and one word), not {max_vocab}")
-        self.save_hyperparameters()
+        if not corpus:
+            raise ConfigError("data.corpus is not set: give a config (--config configs/debug.yaml...) or "
+                              "--data.corpus corpora/SHELF")
+        self.save_hyperparameters(ignore=["vocabulary_from"])
         self.corpus = Corpus.open(corpus)
         for split in ("train", "val"):
             self.corpus.require(split)
-        self.encoded: EncodedSplits = encode_corpus(self.corpus, tokenizer, max_vocab, pretrained)
+        fixed = None
+        if vocabulary_from is not None:
+            checkpoint = load_checkpoint(vocabulary_from)
+            fixed = tokenizer_of(checkpoint, vocabulary_from)
+            wanted = "a pretrained model's tokenizer" if pretrained is not None else repr(tokenizer)
+            if tokenizer_description(fixed) != wanted:
+                raise ConfigError(f"{'model.pretrained' if pretrained is not None else 'data.tokenizer'} asks for "
+                                  f"{wanted} but {vocabulary_from} was trained with {tokenizer_description(fixed)}; "
+                                  f"use the config the checkpoint was trained with")
+            trained_on = corpus_record(checkpoint)
+            del checkpoint
+        elif pretrained is not None:
+            fixed = BPETokenizer.from_pretrained(pretrained)
+        self.encoded: EncodedSplits = encode_corpus(self.corpus, tokenizer, max_vocab, fixed)
+        if vocabulary_from is not None:
+            self._report_corpus_change(trained_on)
         self.train_batches: CarriedBatches | RandomWindows | None = None
+
+    def _report_corpus_change(self, trained_on: dict) -> None:
+        now = {"version": self.corpus.manifest.get("version"), "content_key": self.corpus.manifest.get("content_key")}
+        if not trained_on or (trained_on.get("content_key"), trained_on.get("version")) == (now["content_key"],
+                                                                                             now["version"]):
+            return
+        unknown = sum(info.get("unknown", 0) for info in self.encoded.meta["splits"].values())
+        print(f"note: the checkpoint was trained on corpus version {trained_on.get('version')} (content key "
+              f"{str(trained_on.get('content_key'))[:12]}), data.corpus is version {now['version']} (content key "
+              f"{str(now['content_key'])[:12]}): encoding with the checkpoint's vocabulary ({unknown:,} tokens of "
+              f"this corpus are not in it and read as <unk>)", file=sys.stderr)
 
     @property
     def vocab_size(self) -> int:

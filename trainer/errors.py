@@ -1,5 +1,7 @@
 """The trainer's errors: each is a mistake or a state the user can act on, reported as one line."""
 
+import argparse
+
 
 class TrainerError(Exception):
     """Base class; exit code 1."""
@@ -25,3 +27,16 @@ class CheckpointError(TrainerError):
 
 class NonFiniteLossError(TrainerError):
     """The loss or the gradients became NaN or infinite; training stopped before the weights were touched."""
+
+
+class Interrupted(TrainerError):
+    """Ctrl-C or SIGTERM: the run stopped; fit saved a checkpoint at the step reached first."""
+
+    exit_code = 130
+
+
+class OneLineArgparse(argparse.ArgumentParser):
+    """argparse for the extra commands (``generate``...): a mistake is a ConfigError, one line, exit 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise ConfigError(f"{message} (see {self.prog} --help)")

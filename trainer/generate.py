@@ -6,20 +6,24 @@ carried, so the cost per character is constant however long the text gets.
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import math
+import sys
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from . import architectures
-from .checkpoint import load_checkpoint
-from .errors import CheckpointError, ConfigError
+from .checkpoint import load_checkpoint, tokenizer_of
+from .errors import CheckpointError, ConfigError, OneLineArgparse
 from .model import LSTMLanguageModel
-from .tokenizer import CharTokenizer, WordTokenizer, tokenizer_from_dict
+from .tokenizer import UNK, WORD_PATTERN, CharTokenizer, WordTokenizer
+
+EXIT_CODES = "exit codes: 0 ok, 2 a wrong argument or checkpoint (one line says which), 130 interrupted"
 
 
 @dataclass
@@ -56,8 +60,8 @@ def load_model(path: Path, device: str = "cpu") -> tuple[LSTMLanguageModel, Char
     model_class = architectures.model_class(architectures.architecture_of_checkpoint(checkpoint))
     accepted = set(inspect.signature(model_class.__init__).parameters) - {"self", "vocabulary"}
     hparams = {k: v for k, v in checkpoint["hyper_parameters"].items() if k in accepted}
+    tokenizer = tokenizer_of(checkpoint, path)
     try:
-        tokenizer = tokenizer_from_dict(checkpoint.get("vocabulary"))
         if hasattr(model_class, "from_checkpoint"):  # the Transformer: a pretrained one needs its saved config
             model = model_class.from_checkpoint(checkpoint)
         else:
@@ -93,6 +97,41 @@ def pick(logits: torch.Tensor, config: SamplingConfig, recent: deque, generator:
     return int(torch.multinomial(probs, 1, generator=generator))
 
 
+def prompt_ids(tokenizer: CharTokenizer | WordTokenizer, prompt: str) -> list[int]:
+    """The prompt's token ids; an empty prompt starts as at a line break (or <unk> when the vocabulary has none)."""
+    return tokenizer.encode(prompt).tolist() or (tokenizer.encode("\n").tolist() or [0])[:1]
+
+
+class StopSequences:
+    """Cuts streamed text at the first of the stop strings; text that could still be the start of
+    one is held back until the next piece shows whether it is."""
+
+    def __init__(self, stops: Sequence[str] = ()):
+        self.stops = [stop for stop in stops if stop]
+        self.pending = ""
+        self.stopped = False
+
+    def feed(self, piece: str) -> str:
+        """The text that can be given out now; sets ``stopped`` once a stop string is seen."""
+        if not self.stops:
+            return piece
+        self.pending += piece
+        found = [at for at in (self.pending.find(stop) for stop in self.stops) if at >= 0]
+        if found:
+            self.stopped = True
+            out, self.pending = self.pending[:min(found)], ""
+            return out
+        held = max((n for stop in self.stops for n in range(min(len(stop) - 1, len(self.pending)), 0, -1)
+                    if self.pending.endswith(stop[:n])), default=0)
+        out, self.pending = self.pending[:len(self.pending) - held], self.pending[len(self.pending) - held:]
+        return out
+
+    def flush(self) -> str:
+        """What was held back, at the end of the text."""
+        out, self.pending = self.pending, ""
+        return out
+
+
 @torch.no_grad()
 def sample(model: LSTMLanguageModel, tokenizer: CharTokenizer | WordTokenizer, prompt: str, length: int,
            config: SamplingConfig | None = None, seed: int | None = None) -> Iterator[str]:
@@ -100,8 +139,7 @@ def sample(model: LSTMLanguageModel, tokenizer: CharTokenizer | WordTokenizer, p
     config = config or SamplingConfig()
     config.validate()
     generator = torch.Generator(device=model.device).manual_seed(seed) if seed is not None else None
-    # an empty prompt starts as at a line break (or <unk> when the vocabulary has none)
-    ids = tokenizer.encode(prompt).tolist() or (tokenizer.encode("\n").tolist() or [0])[:1]
+    ids = prompt_ids(tokenizer, prompt)
     logits, hidden = model(torch.tensor([ids], device=model.device))
     last = logits[0, -1]
     recent = deque(ids[-config.repetition_window:], maxlen=config.repetition_window)
@@ -119,5 +157,71 @@ def sample(model: LSTMLanguageModel, tokenizer: CharTokenizer | WordTokenizer, p
 
 
 def generate(model, tokenizer, prompt: str, length: int, config: SamplingConfig | None = None,
-             seed: int | None = None) -> str:
-    return "".join(sample(model, tokenizer, prompt, length, config, seed))
+             seed: int | None = None, stop: Sequence[str] = ()) -> str:
+    """Up to ``length`` tokens of text after ``prompt``, ended before the first of ``stop`` if one appears."""
+    cut = StopSequences(stop)
+    out = []
+    for piece in sample(model, tokenizer, prompt, length, config, seed):
+        out.append(cut.feed(piece))
+        if cut.stopped:
+            return "".join(out)
+    return "".join(out) + cut.flush()
+
+
+def unknown_symbols(tokenizer: CharTokenizer | WordTokenizer, text: str) -> list[str]:
+    """The characters (or words) of ``text`` that the vocabulary lacks, each once, in order."""
+    if tokenizer.kind not in ("char", "word"):  # byte-level BPE: every text is made of known bytes
+        return []
+    pieces = list(text) if tokenizer.kind == "char" else WORD_PATTERN.findall(text)
+    ids = tokenizer.encode(text).tolist()
+    return list(dict.fromkeys(piece for piece, i in zip(pieces, ids) if i == 0 and piece != UNK))
+
+
+def make_parser(prog: str = "python -m trainer generate") -> argparse.ArgumentParser:
+    parser = OneLineArgparse(
+        prog=prog, description="Write text with a trained checkpoint, streamed to stdout.",
+        epilog=f'example:\n  {prog} --ckpt runs/scifi/checkpoints/last.ckpt --prompt "It all began '
+               'with" --length 500 --temperature 0.8 --top-k 40 --top-p 0.95 --seed 1\n\n' + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ckpt", type=Path, required=True, metavar="PATH", help="a checkpoint of `trainer fit`")
+    parser.add_argument("--prompt", default="", help="text to start from")
+    parser.add_argument("--length", type=int, default=500, metavar="N", help="tokens to write (default: 500)")
+    parser.add_argument("--temperature", type=float, default=0.8, help="0 is greedy (default: 0.8)")
+    parser.add_argument("--top-k", type=int, metavar="K", help="sample among the K most likely tokens")
+    parser.add_argument("--top-p", type=float, metavar="P", help="sample among the most likely tokens up to mass P")
+    parser.add_argument("--repetition-penalty", type=float, default=1.0, metavar="R",
+                        help="above 1, recent tokens are less likely, against loops (default: 1, off)")
+    parser.add_argument("--seed", type=int, help="same seed, same text")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                        help="cpu or cuda (default: cuda when available)")
+    return parser
+
+
+def run_generate(argv: list[str], prog: str = "python -m trainer generate") -> int:
+    """``python -m trainer generate``: parse, check, then stream the text."""
+    args = make_parser(prog).parse_args(argv)
+    if args.length < 0:
+        raise ConfigError(f"--length must be 0 or more, not {args.length}")
+    try:
+        device = torch.device(args.device)
+    except (RuntimeError, ValueError):
+        raise ConfigError(f"--device {args.device!r} is not a device; use cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and (not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()):
+        raise ConfigError(f"--device {args.device}: no such CUDA device here; use --device cpu")
+    sys.stdout.reconfigure(errors="replace")  # a prompt from argv may hold undecodable bytes
+    config = SamplingConfig(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                            repetition_penalty=args.repetition_penalty)
+    config.validate()
+    model, tokenizer = load_model(args.ckpt, args.device)
+    unknown = unknown_symbols(tokenizer, args.prompt)
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:20]) + (f" and {len(unknown) - 20} more" if unknown[20:] else "")
+        print(f"warning: the prompt has {len(unknown)} {'character' if tokenizer.kind == 'char' else 'word'}"
+              f"{'s' if len(unknown) > 1 else ''} the model never saw ({shown}); they are read as <unk>",
+              file=sys.stderr)
+    sys.stdout.write(args.prompt)
+    for piece in sample(model, tokenizer, args.prompt, args.length, config, args.seed):
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    return 0

@@ -16,8 +16,14 @@ from torch import nn
 
 from .errors import CheckpointError, ConfigError, NonFiniteLossError
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
+"""1: no checksum, no corpus record; 2: both (see checkpoint.py)."""
 LN2 = math.log(2)
+
+
+def total_norm(grads: list[torch.Tensor]) -> torch.Tensor:
+    """The 2-norm of all gradients together (what ``torch.nn.utils.get_total_norm`` of torch 2.6 gives)."""
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.detach().float()) for g in grads]))
 
 
 class LSTMLanguageModel(pl.LightningModule):
@@ -68,6 +74,7 @@ class LSTMLanguageModel(pl.LightningModule):
         self._pending_rng: dict | None = None
         self._restored_epoch: int | None = None
         self._last_batch_time: float | None = None
+        self._step_loss: torch.Tensor | None = None
 
     def forward(self, tokens: torch.Tensor, hidden: tuple[torch.Tensor, torch.Tensor] | None = None):
         """Logits for every position, and the new hidden state (in fp32, whatever the compute precision)."""
@@ -99,7 +106,7 @@ class LSTMLanguageModel(pl.LightningModule):
     def training_step(self, batch, batch_idx):
         loss_sum, tokens, correct, index = self._shared_step(batch, "train")
         loss = loss_sum / tokens
-        self._check_finite(loss, "loss", index)
+        self._step_loss = loss.detach()  # checked with the gradient norm, in one host sync (see below)
         self._next_batch = index + 1
         bpc = loss / LN2 * self._tokens_per_char("train")
         self.log_dict({"train_loss": loss, "train_bpc": bpc, "train_ppl": torch.exp(loss.detach().clamp(max=50)),
@@ -114,30 +121,34 @@ class LSTMLanguageModel(pl.LightningModule):
         self._last_batch_time = now
 
     def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
-        # one pass over the gradients both clips them and checks them, before the optimizer step
-        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-        if not grads:
-            return
+        # One pass over the gradients both clips them and checks them, before the optimizer step. The loss and the
+        # norm are checked together: one host sync per step, the least a guard that stops *before* the weights are
+        # touched can cost (a NaN loss always gives a NaN norm; the loss is named because it is the cause).
+        params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
         if gradient_clip_val and gradient_clip_algorithm in (None, "norm"):
-            norm = torch.nn.utils.clip_grad_norm_(
-                [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None],
-                gradient_clip_val)
+            norm = torch.nn.utils.clip_grad_norm_(params, gradient_clip_val) if params else None
         else:
             self.clip_gradients(optimizer, gradient_clip_val, gradient_clip_algorithm)
-            norm = torch.nn.utils.get_total_norm(grads)
-        if getattr(self.trainer.precision_plugin, "scaler", None) is None:  # fp16's scaler skips such steps itself
-            self._check_finite(norm, "gradient norm", self._next_batch - 1)
+            norm = total_norm([p.grad for p in params]) if params else None
+        if getattr(self.trainer.precision_plugin, "scaler", None) is not None:
+            return  # fp16's scaler skips the steps of non-finite gradients itself
+        checked = [(name, value.float().reshape(())) for name, value in (("loss", getattr(self, "_step_loss", None)),
+                                                                        ("gradient norm", norm)) if value is not None]
+        if checked:
+            self._check_finite(checked, self._next_batch - 1)
 
-    def _check_finite(self, value: torch.Tensor, what: str, index: int) -> None:
+    def _check_finite(self, checked: list[tuple[str, torch.Tensor]], index: int) -> None:
         # every rank takes the same decision, so no rank is left waiting in a collective
-        finite = torch.isfinite(value.detach()).to(torch.float32)
+        finite = torch.isfinite(torch.stack([value for _, value in checked])).all().to(torch.float32)
         finite = self.trainer.strategy.reduce(finite, reduce_op="min") if self.trainer.world_size > 1 else finite
-        if finite.item() < 1:
+        if finite.item() < 1:  # the one host sync of a step
+            what, value = next(((n, v) for n, v in checked if not torch.isfinite(v)), checked[0])
+            where = "" if not torch.isfinite(value) else " on another rank"
             raise NonFiniteLossError(
-                f"the {what} became {value.item()} at step {self.global_step + 1} (epoch {self.current_epoch}, "
-                f"batch {index}); training stopped before the weights were touched. Resume from the last good "
-                f"checkpoint (fit --ckpt_path last) with a lower optimizer.init_args.lr or a smaller "
-                f"trainer.gradient_clip_val")
+                f"the {what} became {value.item() if not where else 'non-finite'}{where} at step "
+                f"{self.global_step + 1} (epoch {self.current_epoch}, batch {index}); training stopped before the "
+                f"weights were touched. Resume from the last good checkpoint (fit --ckpt_path last) with a lower "
+                f"optimizer.init_args.lr or a smaller trainer.gradient_clip_val")
 
     def _tokens_per_char(self, split: str) -> float:
         datamodule = getattr(self.trainer, "datamodule", None)
@@ -240,7 +251,10 @@ class LSTMLanguageModel(pl.LightningModule):
         return self.trainer.strategy.all_gather(tensor.to(self.device)).cpu()
 
     def on_save_checkpoint(self, checkpoint):
-        checkpoint["gutenberg_lstm"] = {"format": CHECKPOINT_FORMAT}
+        corpus = getattr(getattr(self.trainer, "datamodule", None), "corpus", None)
+        checkpoint["gutenberg_lstm"] = {"format": CHECKPOINT_FORMAT, "corpus": {
+            "version": corpus.manifest.get("version"), "content_key": corpus.manifest.get("content_key"),
+            "path": str(corpus.path)} if corpus is not None else None}
         checkpoint["vocabulary"] = self.vocabulary
         hidden = self._hidden["train"]
         rng = {"cpu": self._gather(torch.get_rng_state())}

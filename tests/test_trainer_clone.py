@@ -1,0 +1,75 @@
+"""Every trainer command README shows, run from a fresh clone of the repository in a temporary folder.
+
+A fresh clone holds only what git tracks: a checkpoint or log committed by mistake (runs/ is
+ignored) or a file the commands need but git lacks shows up here, not on a new user's machine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# The small shipped model sizes keep every command to seconds on a CPU; debug.yaml runs exactly as written.
+SHRINK = ["--trainer.max_steps", "4", "--trainer.max_time", "null", "--trainer.val_check_interval", "2",
+          "--trainer.limit_val_batches", "2", "--trainer.accelerator", "cpu", "--data.seq_len", "16",
+          "--data.batch_size", "4", "--model.embedding_size", "16", "--model.hidden_size", "32",
+          "--model.num_layers", "1"]
+SHRINK_SCHEDULE = ["--lr_scheduler.init_args.warmup_steps", "1"]  # scifi.yaml's warmup is longer than 4 steps
+
+
+def readme_trainer_commands() -> list[list[str]]:
+    """The ``python -m trainer ...`` lines of README's code blocks (indented), with their continuation lines."""
+    text = (REPO / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    commands = []
+    for line in text.splitlines():
+        match = re.match(r"^ {4}(python -m trainer .*)$", line)
+        if match:
+            commands.append(shlex.split(match.group(1).split("  #")[0], comments=True))
+    return commands
+
+
+def fresh_clone(target: Path) -> Path:
+    if not (REPO / ".git").exists():
+        pytest.skip("not a git checkout: nothing to clone")
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+    subprocess.run(["git", "clone", "--quiet", "--no-checkout", str(REPO), str(target)], check=True)
+    subprocess.run(["git", "-C", str(target), "checkout", "--quiet", head.stdout.strip()], check=True)
+    return target
+
+
+@pytest.mark.timeout(1800)  # eight real runs, each starting Python and Lightning
+def test_every_trainer_command_of_the_readme_runs_from_a_fresh_clone(tiny_corpus, tmp_path):
+    commands = readme_trainer_commands()
+    assert len(commands) >= 6 and any("configs/debug.yaml" in c for c in commands), commands
+    clone = fresh_clone(tmp_path / "clone")
+    assert not (clone / "runs").exists(), "a fresh clone must not hold runs/ (checkpoints and logs are not tracked)"
+    shutil.copytree(tiny_corpus, clone / "corpora" / "science-fiction", symlinks=True,
+                    ignore=shutil.ignore_patterns("tokens"))
+    env = dict(os.environ, PYTHONPATH=str(clone), PYTHONWARNINGS="ignore")
+    for command in commands:
+        argv = command[3:]
+        configured = " ".join(argv)
+        if argv[0] in ("fit", "validate", "test") and "configs/debug.yaml" not in configured:
+            argv = argv + SHRINK
+        if argv[0] in ("fit", "validate", "test") and "configs/scifi.yaml" in configured:
+            argv = argv + SHRINK_SCHEDULE
+        result = subprocess.run([sys.executable, "-m", "trainer", *argv], cwd=clone, env=env, capture_output=True,
+                                text=True, timeout=600)
+        assert result.returncode == 0, (command, result.stderr[-2000:])
+        assert "Traceback" not in result.stderr, (command, result.stderr[-2000:])
+        if argv[:3] == ["fit", "--config", "configs/debug.yaml"]:
+            printed = [line for line in result.stdout.splitlines() if "train_loss" in line or "val_loss" in line]
+            assert len(printed) >= 4, result.stdout[-2000:]  # a debug fit shows its losses
+        if argv[0] == "generate":
+            assert len(result.stdout) > 100
+    assert (clone / "runs" / "debug" / "checkpoints" / "last.ckpt").is_file()
+    status = subprocess.run(["git", "-C", str(clone), "status", "--porcelain"], capture_output=True, text=True)
+    assert status.stdout.strip() == "", f"commands left untracked files that are not ignored:\n{status.stdout}"
