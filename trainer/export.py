@@ -194,7 +194,8 @@ def copy_page(directory: Path) -> list[str]:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from .cli import EXIT_CODES, OneLineArgparse
+    from .cli import EXIT_CODES
+    from .errors import OneLineArgparse
 
     parser = OneLineArgparse(
         prog="python -m trainer export",

@@ -278,7 +278,8 @@ def create_app(checkpoint: Path, name: str | None = None, settings: ServeConfig 
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from .cli import EXIT_CODES, OneLineArgparse
+    from .cli import EXIT_CODES
+    from .errors import OneLineArgparse
 
     defaults = ServeConfig()
     parser = OneLineArgparse(
