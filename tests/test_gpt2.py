@@ -90,11 +90,12 @@ def train_losses(run: Path) -> list[float]:
 def test_a_tiny_gpt2_from_a_local_folder_fine_tunes_and_generates_without_its_folder(tiny_corpus, tiny_gpt2,
                                                                                      tmp_path, capsys):
     pretrained = transformers.GPT2LMHeadModel.from_pretrained(tiny_gpt2).state_dict()
-    # lr 0: the weights that train are the folder's, not a fresh initialisation
-    still = fit(tmp_path, tiny_corpus, tiny_gpt2, lr=0.0, max_steps=2, name="still")
+    # a learning rate of 1e-9 (0 is refused): the weights that train are the folder's, not a fresh initialisation
+    # (which would differ by about its 0.02 standard deviation)
+    still = fit(tmp_path, tiny_corpus, tiny_gpt2, lr=1e-9, max_steps=2, name="still")
     weights = torch.load(still / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
-    assert all(torch.equal(weights[f"network.model.{key}"], value) for key, value in pretrained.items()
-               if f"network.model.{key}" in weights)
+    assert all(torch.allclose(weights[f"network.model.{key}"], value, rtol=0, atol=1e-6)
+               for key, value in pretrained.items() if f"network.model.{key}" in weights)
     assert sum(f"network.model.{key}" in weights for key in pretrained) >= len(pretrained) - 1  # tied head
 
     run = fit(tmp_path, tiny_corpus, tiny_gpt2, lr=0.01, max_steps=30, name="tuned")
