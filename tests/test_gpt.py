@@ -191,7 +191,8 @@ def test_print_config_and_start_of_training_work_for_the_gpt_configs(tiny_corpus
     result = run_cli("fit", "--config", str(REPO / "configs" / "scifi-gpt.yaml"), "--data.corpus", str(tiny_corpus),
                      "--data.seq_len", "8", "--data.batch_size", "2", "--trainer.max_steps", "2",
                      "--trainer.limit_val_batches", "1", "--trainer.accelerator", "cpu",
-                     "--trainer.logger", csv_logger(tmp_path / "logs"), "--checkpoint.dirpath", str(tmp_path / "ck"))
+                     "--trainer.logger", csv_logger(tmp_path / "logs"), "--checkpoint.dirpath", str(tmp_path / "ck"),
+                     "--lr_scheduler.init_args.warmup_steps", "1")
     assert result.returncode == 0, result.stderr[-1500:]
     assert (tmp_path / "ck" / "last.ckpt").is_file()
 
