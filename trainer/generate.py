@@ -1,7 +1,8 @@
 """Text from a trained checkpoint: ``sample()`` yields one token's text at a time; ``generate()`` joins them.
 
-The prompt is read once; after that every new token costs one LSTM step with the hidden state
-carried, so the cost per character is constant however long the text gets.
+The prompt is read once; after that every new token costs one step of the model with its state
+carried (the LSTM's hidden state, or the Transformer's key/value cache), so the cost per token stays
+constant however long the text gets.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import inspect
 import math
 import sys
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,6 +133,11 @@ class StopSequences:
         return out
 
 
+def stream_decoder(tokenizer) -> Callable[[int, int | None], str]:
+    """``decode_next`` for one stream of new tokens (BPE: a character split across tokens comes out whole)."""
+    return tokenizer.stream_decoder() if hasattr(tokenizer, "stream_decoder") else tokenizer.decode_next
+
+
 @torch.no_grad()
 def sample(model: LSTMLanguageModel, tokenizer: CharTokenizer | WordTokenizer, prompt: str, length: int,
            config: SamplingConfig | None = None, seed: int | None = None) -> Iterator[str]:
@@ -144,9 +150,7 @@ def sample(model: LSTMLanguageModel, tokenizer: CharTokenizer | WordTokenizer, p
     last = logits[0, -1]
     recent = deque(ids[-config.repetition_window:], maxlen=config.repetition_window)
     previous = ids[-1]
-    # BPE: a character may span tokens, so its decoder keeps what it has not written yet
-    decode_next = tokenizer.stream_decoder() if hasattr(tokenizer, "stream_decoder") else tokenizer.decode_next
-    unknown = getattr(tokenizer, "unknown_id", 0)
+    decode_next, unknown = stream_decoder(tokenizer), getattr(tokenizer, "unknown_id", 0)
     for _ in range(length):
         token = pick(last, config, recent, generator, unknown)
         yield decode_next(token, previous)
