@@ -53,8 +53,11 @@ optimizer:
 
 @pytest.fixture(scope="module")
 def tiny_gpt2(tmp_path_factory) -> Path:
+    return write_tiny_gpt2(tmp_path_factory.mktemp("tiny-gpt2"))
+
+
+def write_tiny_gpt2(folder: Path) -> Path:
     """A GPT-2 of 2 blocks of width 32 with a 500-token byte-level BPE, in the save_pretrained layout."""
-    folder = tmp_path_factory.mktemp("tiny-gpt2")
     bpe = tokenizers.Tokenizer(tokenizers.models.BPE())
     bpe.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = tokenizers.decoders.ByteLevel()
