@@ -21,8 +21,9 @@ is a few passes of C-speed searching over the text, not a Python loop per line.
 
 This module holds the interface (``clean``, ``clean_text``, the options, the result and its audit);
 the rules live by job in ``clean_markers`` (header and footer), ``clean_credits`` (what the
-producer added), ``clean_notes`` (transcriber's notes, and the zones every rule reads) and
-``clean_lines`` (line and paragraph arithmetic).
+producer added), ``clean_notes`` (transcriber's notes, and the zones every rule reads),
+``clean_context`` (additions told only by the book around them) and ``clean_lines`` (line and
+paragraph arithmetic).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from .clean_markers import _footer_start, _header_end
 from .clean_notes import _note_spans
 from .decode import decode
 
-CLEANER_VERSION = 2
+CLEANER_VERSION = 3
 """Bump when a rule changes what is cut: cached cleaned texts are keyed by it."""
 ILLUSTRATION_RE = re.compile(r"\[[ \t]*Illustrations?\b", re.IGNORECASE)
 FOOTNOTE_RE = re.compile(r"\[[ \t]*Footnote\b", re.IGNORECASE)

@@ -110,6 +110,7 @@ def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: 
     spans: list[_Span] = []
     paragraphs = _paragraphs(text, start, top_end)
     last_cut = None
+    last_verdict = None
     beyond_zone = False
     rules = [not text[a:b].strip(SEPARATOR_CHARS + "\n|") for a, b in paragraphs]
     index = -1
@@ -139,8 +140,10 @@ def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: 
             continue
         if not verdict:
             continue
-        if running and index - last_cut > 1 and all(
-                _fills_gap(text, paragraphs, gap) for gap in range(last_cut + 1, index)):
+        if running and index - last_cut > 1 and (
+                all(_fills_gap(text, paragraphs, gap) for gap in range(last_cut + 1, index))
+                or (verdict != "note" and last_verdict != "note"
+                    and _printed_elsewhere(text, paragraphs, last_cut, index))):
             spans.append(_block(text, lines, paragraphs[last_cut + 1][0], p_start, end, "credits",
                                 "between the producer's paragraphs: "
                                 + _first_words(text[paragraphs[last_cut + 1][0]:p_start], 40)))
@@ -154,13 +157,63 @@ def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: 
         if verdict != "note":
             if text[p_start:p_end].lstrip().startswith("[") and not _is_balanced(text[p_start:p_end]):
                 p_end = _bracket_span(text, lines, text.index("[", p_start), end, "credits").end
+            else:
+                p_end = _end_at_address(text, lines, p_start, p_end)
             spans.append(_block(text, lines, p_start, p_end, end, "credits", _first_words(text[p_start:p_end])))
         last_cut = index
+        last_verdict = verdict
     return spans
+
+
+ADDRESS_LINE_RE = re.compile(r"^[ \t]*(?:(?:e-?mail|web|url|internet)[ \t]*:[ \t]*)?(?:https?://|www\.)\S+[ \t]*$"
+                             r"|^[ \t]*(?:e-?mail[ \t]*:[ \t]*)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+[ \t]*$",
+                             re.IGNORECASE | re.MULTILINE)
+"""A line holding only the producer's web or e-mail address, the usual last line of a preamble."""
+
+
+def _end_at_address(text: str, lines: _Lines, p_start: int, p_end: int) -> int:
+    """A producer's paragraph ends at its closing address when the book's own lines follow it with no
+    blank line between (Liber Liber's "http://www.liberliber.it" run on into "Orlando furioso")."""
+    address = None
+    for address in ADDRESS_LINE_RE.finditer(text, p_start, p_end):
+        pass
+    if address is None:
+        return p_end
+    rest_start = lines.end_of(address.end())
+    rest = text[rest_start:p_end]
+    if not rest.strip() or DIGITAL_RE.search(rest) or PRODUCTION_MARK_RE.search(rest) or CREDIT_START_RE.search(rest):
+        return p_end
+    indent = address.group(0)[:len(address.group(0)) - len(address.group(0).lstrip())]
+    rows = [row for row in rest.splitlines() if row.strip()]
+    # set flush left under an indented address, in a few short lines like a title's
+    if indent and len(rows) <= 4 and all(not row[:1].isspace() and len(row) < 60
+                                         and not row.rstrip().endswith((".", ":", ";")) for row in rows):
+        return rest_start
+    return p_end
 
 
 SOURCE_HEADING_RE = re.compile(r"(?:Source|Sources|Fuente|Quelle|Fonte|Bron|Lähde|Källa|Kilde)[ \t]*:[ \t]*\n")
 """A producer's "Source:" heading, alone on its line, over the citation of the printed edition the etext follows."""
+
+
+REPEAT_REACH = 3000
+
+
+def _printed_elsewhere(text: str, paragraphs: list[tuple[int, int]], before: int, after: int) -> bool:
+    """Whether the title-page lines between two of the producer's paragraphs are the etext's banner: each
+    line is named in those paragraphs (the series the producer presents) or printed again just below
+    (the book's own title page follows), and there is one of each. Cutting it loses no line."""
+    gap = text[paragraphs[before + 1][0]:paragraphs[after - 1][1]]
+    rows = {" ".join(row.split()).casefold() for row in gap.splitlines() if row.strip()}
+    if not rows or len(rows) > 6:
+        return False
+    producer = " ".join(text[paragraphs[before][0]:paragraphs[before][1]].split()).casefold() + " " + " ".join(
+        text[paragraphs[after][0]:paragraphs[after][1]].split()).casefold()
+    below_end = paragraphs[after][1] + REPEAT_REACH
+    below = {" ".join(row.split()).casefold() for row in text[paragraphs[after][1]:below_end].splitlines()}
+    repeated = rows & below
+    named = {row for row in rows if row in producer}
+    return bool(repeated) and bool(named) and all(row in below or row in named for row in rows)
 
 
 def _fills_gap(text: str, paragraphs: list[tuple[int, int]], index: int) -> bool:
@@ -201,6 +254,9 @@ ELECTRONIC_RE = re.compile(r"\belectronic\s+(?:edition|version|text|thesaurus|bo
 COMMENT_CLOSE_RE = re.compile(r"^[ \t]*-->", re.MULTILINE)
 """The end of a long comment stands at the start of its line (a short "<-- comment -->" closes inline)."""
 BRACE_RE = re.compile(r"\{")
+CLOSING_COMMENT_RE = re.compile(r"[ \t]*<--[ \t]*end\b[^\n]{0,100}-->[ \t]*$", re.IGNORECASE)
+END_JUNK = " \t\n\x1a"
+"""What may follow the last line of an old etext: blank lines and the DOS end-of-file mark (Ctrl-Z)."""
 
 
 def _producer_asides(text: str, lines: _Lines, start: int, end: int, top_end: int, bottom_from: int) -> list[_Span]:
@@ -216,6 +272,14 @@ def _producer_asides(text: str, lines: _Lines, start: int, end: int, top_end: in
         # contained within arrow brackets"): a long comment opening the book, on the etext, is its producer's.
         spans.append(_block(text, lines, lines.start_of(opening), lines.end_of(closing), end, "producer-comment",
                             _first_words(text[opening:opening + 60])))
+        # The same producer signs off in the same syntax on the last line ("<--  end of Roget's 1911 Thesaurus  -->").
+        last_line = end
+        while last_line > closing and text[last_line - 1] in END_JUNK:
+            last_line -= 1
+        sign_off = CLOSING_COMMENT_RE.match(text, lines.start_of(last_line - 1), last_line)
+        if sign_off:
+            spans.append(_block(text, lines, sign_off.start(), end, end, "producer-comment",
+                                _first_words(sign_off.group(0))))
     hits = lines.hits(ASIDE_NEEDLES, start, end)
     if lines.lower is not None:
         hits = sorted(set(hits).union(lines.local_hits(ZONE_ASIDE_NEEDLES, start, top_end),

@@ -9,7 +9,9 @@ the body between header and footer.
 from __future__ import annotations
 
 import re
+import unicodedata
 
+from .clean_context import _added_contents, _english_blurb, _word_on_contents
 from .clean_credits import (
     COPYRIGHT_RESEARCH_RE,
     CREDIT_START_RE,
@@ -200,6 +202,7 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
         zone_hits = None
     spans.extend(_unheaded_notes(text, lines, top, bottom, end, spans))
     spans.extend(_producer_preamble(text, lines, start, end, top_end, zone_hits, spans))
+    spans.extend(_english_blurb(text, lines, end, top_end, spans))
     for p_start, p_end in bottom:
         if _inside(spans, p_start):
             continue
@@ -249,7 +252,43 @@ def _note_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
             continue
         p_start = _include_notes_heading(text, lines, p_start, start)
         spans.append(_block(text, lines, p_start, end, end, "transcriber-note", "corrections list"))
+    spans.extend(_added_contents(text, lines, bottom_from, end, spans))
+    spans.extend(_respellings(text, lines, end, bottom_all, spans))
+    spans.extend(_word_on_contents(text, lines, start, end, top_end, spans))
     return spans
+
+
+RESPELLING_ROW_RE = re.compile(r"[ \t]*([^\W\d_][\w'’·-]*)[ \t]+[-–—=>]+[ \t]+([^\W\d_][\w'’·-]*)[ \t]*")
+ORTHOGRAPHY_RE = re.compile(r"ortogr|orthogr|spelling|Rechtschreib|ortograf|oikeinkirj|\bnorm", re.IGNORECASE)
+
+
+def _bare(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c)).casefold()
+
+
+def _respellings(text: str, lines: _Lines, end: int, bottom: list[tuple[int, int]],
+                 spans: list[_Span]) -> list[_Span]:
+    """A list of the spellings the producer modernised, closing the book: every row pairs a word with its own
+    accented form ("Haviem – Havíem"), which no glossary does; a short note on the spelling norms just above
+    it goes with it ("Diccionari ortogràfic: 1917")."""
+    for index, (p_start, p_end) in enumerate(bottom):
+        rows = [row for row in text[p_start:p_end].splitlines() if row.strip()]
+        if len(rows) < 2 or _inside(spans, p_start):
+            continue
+        pairs = [RESPELLING_ROW_RE.fullmatch(row) for row in rows]
+        if not all(pair and pair.group(1) != pair.group(2) and _bare(pair.group(1)) == _bare(pair.group(2))
+                   for pair in pairs):
+            continue
+        if not _rest_is_notes(text, lines, p_end, end, lists=True):
+            return []
+        if index:
+            above_start, above_end = bottom[index - 1]
+            above = text[above_start:above_end]
+            if len(above.splitlines()) <= 8 and ORTHOGRAPHY_RE.search(above) and not _inside(spans, above_start):
+                p_start = above_start
+        return [_block(text, lines, p_start, end, end, "transcriber-note",
+                       "respellings: " + _first_words(rows[0], 40))]
+    return []
 
 
 NOTE_HEADING_RE = re.compile(

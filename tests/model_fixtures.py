@@ -18,6 +18,7 @@ trainer:
   enable_progress_bar: false
   enable_model_summary: false
   logger: false
+  default_root_dir: {run}   # LightningCLI writes config.yaml here, not in the current folder
 checkpoint:
   dirpath: {run}/checkpoints
 data:

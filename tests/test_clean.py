@@ -620,3 +620,104 @@ def test_a_producers_end_line_and_pointers_to_the_notes_at_the_end_go():
             "    On trouvera d'autres précisions à la fin du texte.\n\n\n")
     result = clean(era_2010(body=note + BODY + "\n\nEnd of file.\n").encode())
     assert result.text == BODY
+
+
+def test_the_producers_sign_off_in_the_comment_syntax_goes_and_the_last_page_marker_stays():
+    preamble = ("<--  An electronic edition of the Lantern, prepared by Orbit Data, Inc. (1991).\n"
+                "     In this file, comments which are not a proper part of the book itself are\n"
+                "contained within arrow brackets thus: <-- comment -->.\n"
+                " -->\n\n")
+    body = BODY.replace("THE END\n", "THE END\n<--  p.  9  -->\n")
+    result = clean(era_2010(body=preamble + body + "\n<--  End of the Lantern, 1991  -->\n\x1a\n").encode())
+    assert result.text == body
+    assert [cut.rule for cut in result.cuts].count("producer-comment") == 2
+
+
+def test_a_title_run_on_under_the_producers_address_stays():
+    preamble = ("Questo e-book è stato realizzato dal circolo Orbit Data.\n\n"
+                "-------------------------------------\n\nPER CONTATTARCI\n\n"
+                "  Orbit Data\n  via delle Lanterne, 12\n\n  e-mail: info@orbitdata.it\n\n"
+                "  http://www.orbitdata.it\n")
+    body = "La lanterna di Kepler\ndi Miriam Oduya\n\n\n" + BODY.split("\n", 3)[3]
+    result = clean(era_2010(body=preamble + body).encode())
+    assert result.text == body
+    # an address line with more of the producer's lines run on under it still goes whole
+    tail = "  http://www.orbitdata.it\nScanned by Orbit Data volunteers\n\n"
+    result = clean(era_2010(body=preamble.replace("  http://www.orbitdata.it\n", tail) + "\n" + body).encode())
+    assert result.text == body
+
+
+def test_a_banner_printed_again_below_between_the_producers_paragraphs_goes_and_a_title_page_stays():
+    cooperation = ("*Project Gutenberg is proud to cooperate with Orbit Library*\n"
+                   "in the presentation of The Collected Tales of Miriam Oduya.\n\n\n")
+    banner = "The Collected Tales of Miriam Oduya\n\nThe Lantern of Kepler Station\n\n"
+    trademark = "Orbit Library is a TradeMark (TM) of Orbit Data Inc.\n\n\n"
+    result = clean(era_2010(body=cooperation + banner + trademark + BODY).encode())
+    assert result.text == BODY
+    # a title page between two credits, with lines the book does not print again, stays
+    title_page = "THE LANTERN OF KEPLER STATION\n\nBy Miriam Oduya\n\nOrbit House, 1931\n\n"
+    result = clean(era_2010(body=cooperation + title_page + trademark + BODY.split("\n", 4)[4]).encode())
+    assert result.text.startswith(title_page)
+
+
+def test_an_index_the_transcribers_note_says_was_added_at_the_end_goes_and_a_printed_index_stays():
+    note = ("NOTA DE TRANSCRIPCIÓN\n\n  * Las erratas obvias han sido corregidas.\n\n"
+            "  * Se ha añadido al final del libro un Índice del que carece el\n    original impreso.\n\n\n")
+    index = "\n\n\nÍNDICE\n\n\n     CHAPTER I   5\n    CHAPTER II   9\n"
+    result = clean(era_2010(body=note + BODY + index).encode())
+    assert result.text == BODY
+    assert any("added by the transcriber" in cut.detail for cut in result.cuts)
+    # a note that added contents elsewhere leaves the book's own index alone
+    note = note.replace("al final del libro un Índice", "una tabla de erratas")
+    result = clean(era_2010(body=note + BODY + index).encode())
+    assert "\nÍNDICE\n" in result.text and result.text.endswith("    CHAPTER II   9\n")
+
+
+def test_an_editors_word_on_the_contents_under_the_notes_goes_and_a_dedication_stays():
+    body = BODY.replace("CHAPTER II\n", "CHAPTER II. _The Whole Station Knew._\n")
+    title_page = "THE LANTERN OF KEPLER STATION\n\nBy Miriam Oduya\n\n\n"
+    note = ("     Transcriber's Note: This etext follows the 1931 edition, its spelling\n"
+            "     and punctuation kept as printed.\n\n")
+    word = "\t Chapter II, The Whole Station Knew, deals much with the supply ship.\n\n\n"
+    result = clean(era_2010(body=title_page + note + word + body).encode())
+    assert result.text == title_page + body
+    dedication = "\t To Tamsin, who asked the whole station knew.\n\n\n"
+    result = clean(era_2010(body=title_page + note + dedication + body).encode())
+    assert result.text == title_page + dedication + body
+
+
+def test_a_closing_list_of_modernised_spellings_goes_with_its_note_and_a_glossary_stays():
+    glossary = "\n\nGLOSSARI\n\nFANAL.= Llanterna gran.\n\nXOMBA.= Aigua fonda.\n"
+    norms = "\n\n\nNormes ortogràfiques: 1913\n           Diccionari: 1917\n\n\nVoliem – Volíem\nFanal - Fanàl\n"
+    result = clean(era_2010(body=BODY + glossary + norms).encode())
+    assert result.text == BODY + glossary
+    # rows pairing different words are a glossary's, not respellings
+    pairs = "\n\nFanal – Llanterna\nXomba – Aigua\n"
+    result = clean(era_2010(body=BODY + glossary + pairs).encode())
+    assert result.text == BODY + glossary + pairs
+
+
+SPANISH_BODY = """LA LINTERNA DE LA ESTACIÓN KEPLER
+Autora: Miriam Oduya.
+
+
+CAPÍTULO I
+
+La linterna había ardido en la loma sobre la estación durante once años,
+y en todo ese tiempo nadie había preguntado quién le cortaba la mecha. Tamsin
+lo preguntó la mañana en que la nave de suministros no llegó.
+
+FIN
+"""
+
+
+def test_an_english_blurb_under_the_credits_of_a_book_in_another_language_goes():
+    blurb = ('Also known as "La linterna" or\n"La linterna de la estación Kepler"\n\n'
+             "A colonial romance (1931) by a little-known author.\n\n\n")
+    result = clean(era_2010(body=blurb + SPANISH_BODY).encode())
+    assert result.text == SPANISH_BODY
+    # a Spanish epigraph there is the book's, and so is an English book's own line before its title
+    epigraph = "Que la luz no se apague nunca,\ndijo el intendente.\n\n\n"
+    assert clean(era_2010(body=epigraph + SPANISH_BODY).encode()).text == epigraph + SPANISH_BODY
+    foreword = "This tale of the station was first written for my daughter, who asked.\n\n\n"
+    assert clean(era_2010(body=foreword + BODY).encode()).text == foreword + BODY

@@ -158,6 +158,8 @@ def test_test_with_the_best_checkpoint_reports_loss_and_bits_per_character(tiny_
     assert result.returncode == 0, result.stderr[-2000:]
     assert "test_bpc" in result.stdout and "test_loss" in result.stdout
     assert "best-step=8.ckpt" in result.stdout + result.stderr
+    best = tmp_path / "run" / "checkpoints" / "best.ckpt"  # the stable name generate, serve and export are given
+    assert best.is_symlink() and best.resolve() == (tmp_path / "run" / "checkpoints" / "best-step=8.ckpt").resolve()
 
 
 @pytest.mark.parametrize("argv, message", [

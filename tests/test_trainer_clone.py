@@ -6,12 +6,15 @@ ignored) or a file the commands need but git lacks shows up here, not on a new u
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,19 +29,40 @@ SHRINK = ["--trainer.max_steps", "4", "--trainer.max_time", "null", "--trainer.v
 SHRINK_SCHEDULE = ["--lr_scheduler.init_args.warmup_steps", "1"]  # scifi.yaml's warmup is longer than 4 steps
 SHRINK_GPT = [*SHRINK[:-6], "--model.n_layer", "1", "--model.n_head", "2", "--model.n_embd", "16",
               "--model.block_size", "16"]
-NOT_RUN = {"serve": "a server runs until stopped: tests/test_serve.py runs it",
-           "export": "tests/test_export.py runs it against a checkpoint of its own"}
 
 
 def readme_trainer_commands() -> list[list[str]]:
-    """The ``python -m trainer ...`` lines of README's code blocks (indented), with their continuation lines."""
+    """The ``python -m trainer ...`` lines of README's code blocks (indented), with their continuation lines.
+
+    Optional parts of a synopsis (``[--port 8000]``) are run too, as a user copying them would.
+    """
     text = (REPO / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
     commands = []
     for line in text.splitlines():
         match = re.match(r"^ {4}(python -m trainer .*)$", line)
         if match:
-            commands.append(shlex.split(match.group(1).split("  #")[0], comments=True))
+            command = re.sub(r"\[([^\]]*)\]", r"\1", match.group(1).split("  #")[0])
+            commands.append(shlex.split(command, comments=True))
     return commands
+
+
+def check_serve(argv: list[str], clone: Path, env: dict) -> None:
+    """Start README's serve command on a free port, ask it for its models, and stop it with Ctrl-C."""
+    if "--port" in argv:
+        argv[argv.index("--port") + 1] = "0"
+    server = subprocess.Popen([sys.executable, "-m", "trainer", *argv], cwd=clone, env=env, text=True,
+                              stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    try:
+        banner = server.stderr.readline()
+        match = re.search(r"\(API: (http://\S+/v1)\)", banner)
+        assert match, (argv, banner + server.stderr.read() if server.poll() is not None else banner)
+        with urllib.request.urlopen(match.group(1) + "/models", timeout=60) as answer:
+            models = json.load(answer)
+        assert [m["id"] for m in models["data"]] == [Path(argv[argv.index("--ckpt") + 1]).stem]
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, rest = server.communicate(timeout=60)
+    assert "Traceback" not in rest, rest[-2000:]
 
 
 def fresh_clone(target: Path) -> Path:
@@ -62,13 +86,14 @@ def test_every_trainer_command_of_the_readme_runs_from_a_fresh_clone(tiny_corpus
     gpt2 = write_tiny_gpt2(tmp_path / "gpt2")  # README's /path/to/gpt2: a local folder, never downloaded
     for command in commands:
         argv = [str(gpt2) if arg == "/path/to/gpt2" else arg for arg in command[3:]]
-        if argv[0] in NOT_RUN:
-            continue
         configured = " ".join(argv)
         if argv[0] in ("fit", "validate", "test") and "configs/debug.yaml" not in configured:
             argv = argv + (SHRINK_GPT if "-gpt.yaml" in configured else SHRINK)
         if argv[0] in ("fit", "validate", "test") and re.search(r"configs/scifi(-gpt)?\.yaml", configured):
             argv = argv + SHRINK_SCHEDULE
+        if argv[0] == "serve":
+            check_serve(argv, clone, env)
+            continue
         result = subprocess.run([sys.executable, "-m", "trainer", *argv], cwd=clone, env=env, capture_output=True,
                                 text=True, timeout=600)
         assert result.returncode == 0, (command, result.stderr[-2000:])
@@ -78,6 +103,9 @@ def test_every_trainer_command_of_the_readme_runs_from_a_fresh_clone(tiny_corpus
             assert len(printed) >= 4, result.stdout[-2000:]  # a debug fit shows its losses
         if argv[0] == "generate":
             assert len(result.stdout) > 100
+        if argv[0] == "export":
+            output = clone / argv[argv.index("-o") + 1]
+            assert output.is_file() and output.with_suffix(".vocab.json").is_file(), result.stderr[-2000:]
     assert (clone / "runs" / "debug" / "checkpoints" / "last.ckpt").is_file()
     status = subprocess.run(["git", "-C", str(clone), "status", "--porcelain"], capture_output=True, text=True)
     assert status.stdout.strip() == "", f"commands left untracked files that are not ignored:\n{status.stdout}"

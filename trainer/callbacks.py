@@ -1,4 +1,5 @@
-"""Callbacks the CLI adds or the configs name: a clean stop on Ctrl-C or SIGTERM, and losses printed as plain lines."""
+"""Callbacks the CLI adds or the configs name: a clean stop on Ctrl-C or SIGTERM, losses printed as plain lines,
+and checkpoints that keep a stable ``best.ckpt``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import threading
 from pathlib import Path
 
 import torch
-from pytorch_lightning.callbacks import Callback
+from pytorch_lightning.callbacks import Callback, ModelCheckpoint
 
 RECEIVED: list[str] = []
 """The names of the stop signals this process received (a second one stops at once, without saving)."""
@@ -135,3 +136,35 @@ class PrintLosses(Callback):
                 and not trainer.sanity_checking and "val_loss" in metrics:
             print(f"step {trainer.global_step:>6}  val_loss   {float(metrics['val_loss']):.4f}  val_bpc "
                   f"{float(metrics.get('val_bpc', float('nan'))):.3f}", flush=True)
+
+
+BEST_LINK = "best.ckpt"
+
+
+class RunCheckpoint(ModelCheckpoint):
+    """ModelCheckpoint that also keeps ``best.ckpt``, a relative link to the best checkpoint so far.
+
+    The best file's own name carries its step (``best-step=800.ckpt``) and changes as training goes; the
+    link is the stable name that ``generate``, ``serve`` and ``export`` are given in README and scripts.
+    """
+
+    @property
+    def state_key(self) -> str:
+        # the key ModelCheckpoint itself would use, so checkpoints written before this class resume the same
+        return super().state_key.replace(type(self).__qualname__, ModelCheckpoint.__qualname__, 1)
+
+    def _update_best_and_save(self, current, trainer, monitor_candidates) -> None:
+        super()._update_best_and_save(current, trainer, monitor_candidates)
+        if trainer.is_global_zero and self.best_model_path and self.dirpath and "://" not in str(self.dirpath):
+            link_best(Path(self.dirpath), Path(self.best_model_path))
+
+
+def link_best(directory: Path, best: Path) -> None:
+    """Point ``directory/best.ckpt`` at ``best``: a new link renamed over the old, so a reader never sees none."""
+    link = directory / BEST_LINK
+    if best.name == BEST_LINK:  # checkpoint.filename: best writes the file under that name itself
+        return
+    temporary = directory / f".{BEST_LINK}.{os.getpid()}.tmp"
+    temporary.unlink(missing_ok=True)
+    os.symlink(best.name, temporary)
+    os.replace(temporary, link)

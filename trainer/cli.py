@@ -23,11 +23,10 @@ from pathlib import Path
 import torch
 from jsonargparse import Namespace
 from lightning_fabric.utilities.exceptions import MisconfigurationException
-from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple
 
 from .architectures import ARCHITECTURES, architecture_from_argv, architecture_of_checkpoint, model_class
-from .callbacks import RECEIVED, StopOnSignal, stop_signals
+from .callbacks import RECEIVED, RunCheckpoint, StopOnSignal, stop_signals
 from .checkpoint import best_checkpoint, load_checkpoint
 from .data import CorpusDataModule
 from .errors import ConfigError, Interrupted, TrainerError
@@ -118,7 +117,7 @@ class TrainerCLI(LightningCLI):
     def add_arguments_to_parser(self, parser) -> None:
         parser.link_arguments("data.vocab_size", "model.vocab_size", apply_on="instantiate")
         parser.link_arguments("data.tokenizer_state", "model.vocabulary", apply_on="instantiate")
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(RunCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.monitor": "val_loss", "checkpoint.mode": "min", "checkpoint.save_last": True,
                              "checkpoint.filename": "best-{step}", "checkpoint.dirpath": "runs/checkpoints",
                              "trainer.gradient_clip_val": 1.0, "trainer.use_distributed_sampler": False})

@@ -210,8 +210,8 @@ def copy_page(directory: Path) -> list[str]:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from .cli import EXIT_CODES
     from .errors import OneLineArgparse
+    from .generate import EXIT_CODES
 
     parser = OneLineArgparse(
         prog="python -m trainer export",

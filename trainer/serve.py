@@ -283,8 +283,8 @@ def create_app(checkpoint: Path, name: str | None = None, settings: ServeConfig 
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from .cli import EXIT_CODES
     from .errors import OneLineArgparse
+    from .generate import EXIT_CODES
 
     defaults = ServeConfig()
     parser = OneLineArgparse(
