@@ -165,7 +165,7 @@ def test_test_with_the_best_checkpoint_reports_loss_and_bits_per_character(tiny_
 @pytest.mark.parametrize("argv, message", [
     (["--model.hiden_size", "3"], "hiden_size"),
     (["--data.corpus", "/nonexistent/corpus"], "data.corpus /nonexistent/corpus: no corpus there"),
-    (["--data.tokenizer", "bpe"], "data.tokenizer 'bpe': use 'char' or 'word'"),
+    (["--data.tokenizer", "unigram"], "data.tokenizer 'unigram': use 'char', 'word' or 'bpe'"),
 ])
 def test_config_mistakes_are_one_line_errors(tiny_corpus, tmp_path, capsys, argv, message):
     config = write_config(tmp_path / "fit.yaml", tiny_corpus, tmp_path / "run")

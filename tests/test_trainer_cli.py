@@ -161,6 +161,7 @@ def test_help_names_the_program_and_lists_what_works():
     assert result.returncode == 0
     assert result.stdout.startswith("usage: python -m trainer ")
     assert "{fit,validate,test,generate,serve,export}" in result.stdout and "predict" not in result.stdout
+    assert "--architecture gpt" in result.stdout  # the Transformer is named where the commands are
     for command in ("generate", "serve", "export"):
         assert run_cli(command, "--help").stdout.startswith(f"usage: python -m trainer {command}")
     wrong = run_cli("predict")

@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from test_gpt2 import write_tiny_gpt2
 
 REPO = Path(__file__).resolve().parents[1]
 # The small shipped model sizes keep every command to seconds on a CPU; debug.yaml runs exactly as written.
@@ -26,6 +27,8 @@ SHRINK = ["--trainer.max_steps", "4", "--trainer.max_time", "null", "--trainer.v
           "--data.batch_size", "4", "--model.embedding_size", "16", "--model.hidden_size", "32",
           "--model.num_layers", "1"]
 SHRINK_SCHEDULE = ["--lr_scheduler.init_args.warmup_steps", "1"]  # scifi.yaml's warmup is longer than 4 steps
+SHRINK_GPT = [*SHRINK[:-6], "--model.n_layer", "1", "--model.n_head", "2", "--model.n_embd", "16",
+              "--model.block_size", "16"]
 
 
 def readme_trainer_commands() -> list[list[str]]:
@@ -80,12 +83,13 @@ def test_every_trainer_command_of_the_readme_runs_from_a_fresh_clone(tiny_corpus
     shutil.copytree(tiny_corpus, clone / "corpora" / "science-fiction", symlinks=True,
                     ignore=shutil.ignore_patterns("tokens"))
     env = dict(os.environ, PYTHONPATH=str(clone), PYTHONWARNINGS="ignore")
+    gpt2 = write_tiny_gpt2(tmp_path / "gpt2")  # README's /path/to/gpt2: a local folder, never downloaded
     for command in commands:
-        argv = command[3:]
+        argv = [str(gpt2) if arg == "/path/to/gpt2" else arg for arg in command[3:]]
         configured = " ".join(argv)
         if argv[0] in ("fit", "validate", "test") and "configs/debug.yaml" not in configured:
-            argv = argv + SHRINK
-        if argv[0] in ("fit", "validate", "test") and "configs/scifi.yaml" in configured:
+            argv = argv + (SHRINK_GPT if "-gpt.yaml" in configured else SHRINK)
+        if argv[0] in ("fit", "validate", "test") and re.search(r"configs/scifi(-gpt)?\.yaml", configured):
             argv = argv + SHRINK_SCHEDULE
         if argv[0] == "serve":
             check_serve(argv, clone, env)

@@ -5,5 +5,7 @@ memmaps), ``tokenizer`` (char and word), ``data`` (carried-state truncated-BPTT 
 (the LSTM LightningModule), ``checkpoint`` (atomic checksummed writes, verified reads, the tokenizer
 and corpus record of a checkpoint), ``schedule`` (per-step warmup + cosine), ``callbacks`` (stop on
 Ctrl-C/SIGTERM with a checkpoint, printed losses), ``generate`` (sampling and its command), ``cli``
-(LightningCLI and the table of extra commands).
+(LightningCLI and the table of extra commands). Beside them: ``gpt`` (a causal Transformer, or a
+pretrained GPT-2, chosen by ``architecture: gpt``; see ``architectures``) and ``bpe`` (byte-level
+BPE tokens).
 """

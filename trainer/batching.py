@@ -3,9 +3,10 @@
 A request becomes one ``Job`` per choice. Jobs wait in a bounded queue; the worker admits them
 into free slots (at most ``max_batch``), reads each prompt once, and then every step samples one
 token per slot (each with its own seeded generator, through ``generate.pick``) and runs the LSTM
-once on the whole batch with the states stacked. A job leaves its slot when it has its tokens,
-meets a stop string, runs out of time, or is cancelled because its client went away; the next
-queued job takes the slot at the next step. Nothing a job does can stop the worker.
+once on the whole batch with the states stacked. A Transformer's key/value caches differ in length
+from slot to slot, so it takes one call per slot and step, each with its own cache. A job leaves
+its slot when it has its tokens, meets a stop string, runs out of time, or is cancelled because its
+client went away; the next queued job takes the slot at the next step. Nothing a job does can stop the worker.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .generate import SamplingConfig, StopSequences, pick, prompt_ids
+from .generate import SamplingConfig, StopSequences, pick, prompt_ids, stream_decoder
 
 log = logging.getLogger("trainer.serve")
 
@@ -51,16 +52,19 @@ class Job:
 class Slot:
     job: Job
     logits: torch.Tensor
-    hidden: tuple[torch.Tensor, torch.Tensor]
+    hidden: object
+    """The LSTM's (h, c), or the Transformer's KVCache (gpt.py)."""
     generator: torch.Generator
     recent: deque
     previous: int
     cut: StopSequences
+    decode: Callable[[int, int | None], str]
 
 
 class Engine:
     def __init__(self, model, tokenizer, max_batch: int = 16, max_queue: int = 64):
         self.model, self.tokenizer = model, tokenizer
+        self.unknown = getattr(tokenizer, "unknown_id", 0)  # the id never written (None: every id is a token)
         self.max_batch, self.max_queue = max_batch, max_queue
         self._queue: queue.Queue[Job] = queue.Queue()
         self._room = threading.Lock()
@@ -131,7 +135,7 @@ class Engine:
             generator.seed()
         window = job.config.repetition_window
         return Slot(job, logits[0, -1], hidden, generator, deque(ids[-window:], maxlen=window), ids[-1],
-                    StopSequences(job.stop))
+                    StopSequences(job.stop), stream_decoder(self.tokenizer))
 
     @torch.no_grad()
     def _step(self, slots: list[Slot]) -> list[Slot]:
@@ -141,8 +145,8 @@ class Engine:
             job = slot.job
             if job.cancelled.is_set():
                 continue
-            token = pick(slot.logits, job.config, slot.recent, slot.generator)
-            text = slot.cut.feed(self.tokenizer.decode_next(token, slot.previous))
+            token = pick(slot.logits, job.config, slot.recent, slot.generator, self.unknown)
+            text = slot.cut.feed(slot.decode(token, slot.previous))
             job.completion_tokens += 1
             self.tokens_generated += 1
             if slot.cut.stopped:
@@ -157,6 +161,11 @@ class Engine:
                 tokens.append(token)
         if not going:
             return []
+        if not isinstance(going[0].hidden, tuple):  # a Transformer: each slot's cache on its own
+            for slot, token in zip(going, tokens):
+                logits, slot.hidden = self.model(torch.tensor([[token]], device=self.model.device), slot.hidden)
+                slot.logits = logits[0, -1]
+            return going
         h = torch.cat([slot.hidden[0] for slot in going], dim=1)
         c = torch.cat([slot.hidden[1] for slot in going], dim=1)
         logits, (h, c) = self.model(torch.tensor(tokens, device=self.model.device).unsqueeze(1), (h, c))

@@ -8,6 +8,7 @@ summary for ``--help``, and a function of the remaining arguments that returns t
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import os
 import shlex
@@ -24,11 +25,11 @@ from jsonargparse import Namespace
 from lightning_fabric.utilities.exceptions import MisconfigurationException
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple
 
+from .architectures import ARCHITECTURES, architecture_from_argv, architecture_of_checkpoint, model_class
 from .callbacks import RECEIVED, RunCheckpoint, StopOnSignal, stop_signals
 from .checkpoint import best_checkpoint, load_checkpoint
 from .data import CorpusDataModule
 from .errors import ConfigError, Interrupted, TrainerError
-from .model import LSTMLanguageModel
 
 EXIT_CODES = """exit codes: 0 ok, 1 training failed (NaN loss: the last good checkpoint stays), 2 config, corpus or
 checkpoint error (one line says which), 130 interrupted (Ctrl-C or SIGTERM: fit saves a checkpoint first)"""
@@ -120,10 +121,19 @@ class TrainerCLI(LightningCLI):
         parser.set_defaults({"checkpoint.monitor": "val_loss", "checkpoint.mode": "min", "checkpoint.save_last": True,
                              "checkpoint.filename": "best-{step}", "checkpoint.dirpath": "runs/checkpoints",
                              "trainer.gradient_clip_val": 1.0, "trainer.use_distributed_sampler": False})
+        self.add_architecture_arguments(parser)
         parser.add_optimizer_args((torch.optim.Optimizer,))
         parser.add_lr_scheduler_args(LRSchedulerTypeTuple)
         parser.set_defaults({"optimizer": {"class_path": "torch.optim.AdamW",
                                            "init_args": {"lr": 0.002, "weight_decay": 0.01}}})
+
+    def add_architecture_arguments(self, parser) -> None:
+        # read before the parser is built (architectures.py); declared here so configs and --help show it
+        parser.add_argument("--architecture", choices=list(ARCHITECTURES), default="lstm",
+                            help="the model: lstm (trainer/model.py) or gpt (trainer/gpt.py, a Transformer); "
+                                 "give it before --help to see that model's options")
+        if "pretrained" in inspect.signature(self.model_class.__init__).parameters:
+            parser.link_arguments("model.pretrained", "data.pretrained")  # a pretrained model brings its tokenizer
 
     # -- before any work: the whole config, and the checkpoint, are checked here --------------------------
 
@@ -144,6 +154,11 @@ class TrainerCLI(LightningCLI):
         if path is None:
             return
         checkpoint = load_checkpoint(path)
+        trained = architecture_of_checkpoint(checkpoint)
+        if model_class(trained) is not self.model_class:
+            raise ConfigError(f"{path} is a checkpoint of the {trained} architecture and the config trains another; "
+                              f"use the config it was trained with (architecture: {trained}, or --architecture "
+                              f"{trained})")
         hparams = dict(checkpoint.get("hyper_parameters") or {})
         hparams.pop("_instantiator", None)
         if hparams:  # the model's sizes are the checkpoint's, whatever the config says
@@ -280,12 +295,14 @@ def run_lightning(argv: list[str] | None, command_line: list[str]) -> int:
     if main_thread:
         signal.signal(signal.SIGTERM, _interrupt)
     try:
-        TrainerCLI(LSTMLanguageModel, CorpusDataModule, args=argv, command_line=command_line,
+        model = model_class(architecture_from_argv(command_line))
+        TrainerCLI(model, CorpusDataModule, args=argv, command_line=command_line,
                    parser_class=TrainerArgumentParser,
                    save_config_kwargs={"overwrite": True}, seed_everything_default=1234,
                    trainer_defaults={"plugins": [{"class_path": "trainer.checkpoint.AtomicCheckpointIO"}]},
                    parser_kwargs={"prog": program_name(), "formatter_class": argparse.RawDescriptionHelpFormatter,
-                                  "description": "Train LSTM language models on corpora built by the pipeline.",
+                                  "description": "Train LSTM (or Transformer: --architecture gpt) language models on "
+                                                 "corpora built by the pipeline.",
                                   "epilog": f"examples:\n  {program_name()} fit --config configs/debug.yaml\n"
                                             f"  {program_name()} fit --config configs/scifi.yaml --ckpt_path last\n"
                                             f"  {program_name()} test --config configs/scifi.yaml --ckpt_path best\n"

@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from .bpe import BPETokenizer
 from .errors import CorpusError
 from .tokenizer import CharTokenizer, Vocabulary, WordTokenizer, tokenizer_from_dict
 
+Tokenizer = CharTokenizer | WordTokenizer | BPETokenizer
 SPLITS = ("train", "val", "test")
 TOKEN_CACHE_VERSION = 1
 
@@ -76,7 +78,7 @@ class Corpus:
 @dataclass
 class EncodedSplits:
     folder: Path
-    tokenizer: CharTokenizer | WordTokenizer
+    tokenizer: Tokenizer
     meta: dict
 
     def tokens(self, split: str) -> np.ndarray:
@@ -90,13 +92,20 @@ class EncodedSplits:
         return info["tokens"] / info["chars"] if info["chars"] else 1.0
 
 
-def token_cache_key(corpus: Corpus, tokenizer: str, max_vocab: int, fixed: Vocabulary | None = None) -> str:
+def token_cache_key(corpus: Corpus, tokenizer: str, max_vocab: int, fixed: Tokenizer | None = None) -> str:
     settings = {"v": TOKEN_CACHE_VERSION, "tokenizer": tokenizer,
-                "max_vocab": max_vocab if tokenizer == "word" and fixed is None else None,
+                "max_vocab": max_vocab if tokenizer in ("word", "bpe") and fixed is None else None,
                 "corpus": corpus.manifest.get("content_key") or corpus.manifest.get("version")}
-    if fixed is not None:  # a checkpoint's vocabulary: its ids, not the corpus's own
-        settings["vocabulary"] = hashlib.sha256(json.dumps(fixed.symbols).encode()).hexdigest()
+    if fixed is not None:  # a checkpoint's or a pretrained model's tokenizer: its ids, not the corpus's own
+        settings["vocabulary"] = vocabulary_fingerprint(fixed)
     return f"{tokenizer}-" + hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def vocabulary_fingerprint(fixed: Tokenizer) -> str:
+    if isinstance(fixed, Vocabulary):
+        return hashlib.sha256(json.dumps(fixed.symbols).encode()).hexdigest()
+    state = {key: value for key, value in fixed.to_dict().items() if key != "source"}  # not where it was read from
+    return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
 
 
 def user_cache_dir() -> Path:
@@ -104,14 +113,16 @@ def user_cache_dir() -> Path:
 
 
 def encode_corpus(corpus: Corpus, tokenizer: str = "char", max_vocab: int = 20000,
-                  fixed: Vocabulary | None = None) -> EncodedSplits:
+                  fixed: Tokenizer | None = None) -> EncodedSplits:
     """The encoded splits, from the cache beside the corpus when there, else encoded now and cached.
 
-    ``fixed`` (a checkpoint's tokenizer) encodes every split instead of a vocabulary built from the train split:
-    a run given a checkpoint must use the ids its weights were trained with.
+    ``fixed`` (a checkpoint's tokenizer, or a pretrained model's) encodes every split instead of a vocabulary built
+    from the train split: a run given a checkpoint must use the ids its weights were trained with.
 
     A corpus that cannot be written to (a read-only mount) is cached under ~/.cache/gutenberg-lstm instead.
     """
+    if fixed is not None:
+        tokenizer = fixed.kind
     key = token_cache_key(corpus, tokenizer, max_vocab, fixed)
     beside = corpus.path / "tokens" / key
     elsewhere = user_cache_dir() / f"{corpus.path.name}-{key}"
@@ -136,9 +147,11 @@ def _load(folder: Path) -> EncodedSplits:
     return EncodedSplits(folder, tokenizer_from_dict(meta["tokenizer"]), meta)
 
 
-def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path, fixed: Vocabulary | None) -> EncodedSplits:
+def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path, fixed: Tokenizer | None) -> EncodedSplits:
     if fixed is not None:
         vocab = fixed
+    elif tokenizer == "bpe":
+        vocab = BPETokenizer.build(corpus.texts("train"), max_vocab)
     elif tokenizer == "char":
         vocab = CharTokenizer.build(corpus.texts("train"))
     else:
@@ -148,6 +161,7 @@ def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path, fixed:
     shutil.rmtree(temp, ignore_errors=True)
     temp.mkdir(parents=True)
     separator = vocab.encode(corpus.separator).astype(dtype)
+    unknown_id = getattr(vocab, "unknown_id", 0)  # None for a pretrained BPE: every id of it is a real token
     splits = {}
     for split in SPLITS:
         tokens = chars = unknown = 0
@@ -160,7 +174,7 @@ def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path, fixed:
                     chars += len(corpus.separator)
                 ids = vocab.encode(text).astype(dtype)
                 ids.tofile(out)
-                unknown += int(np.count_nonzero(ids == 0))
+                unknown += int(np.count_nonzero(ids == unknown_id)) if unknown_id is not None else 0
                 tokens += len(ids)
                 chars += len(text)
             out.flush()

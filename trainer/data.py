@@ -23,11 +23,19 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
+from .bpe import BPETokenizer
 from .checkpoint import corpus_record, load_checkpoint, tokenizer_of
 from .corpus import Corpus, EncodedSplits, encode_corpus
 from .errors import ConfigError, CorpusError
 
 MODES = ("carried", "random")
+
+
+def tokenizer_description(tokenizer) -> str:
+    """How a checkpoint's tokenizer is asked for: a ``data.tokenizer`` value, or a pretrained model's own."""
+    if getattr(tokenizer, "offset", 1) == 0:  # a BPE with the pretrained model's ids (bpe.py)
+        return "a pretrained model's tokenizer"
+    return repr(tokenizer.kind)
 
 
 class CarriedBatches(IterableDataset):
@@ -90,27 +98,31 @@ class RandomWindows(IterableDataset):
 class CorpusDataModule(pl.LightningDataModule):
     def __init__(self, corpus: str | None = None, tokenizer: str = "char",
                  max_vocab: int = 20000, seq_len: int = 128, batch_size: int = 32, eval_batch_size: int | None = None,
-                 mode: str = "carried", batches_per_epoch: int = 1000, seed: int = 1234,
+                 mode: str = "carried", batches_per_epoch: int = 1000, seed: int = 1234, pretrained: str | None = None,
                  vocabulary_from: str | None = None):
         """A corpus built by ``python -m pipeline build``, as batches for truncated BPTT.
 
         Args:
             corpus: A corpus version folder, or a shelf folder whose ``current`` version is read (required).
-            tokenizer: ``char`` (every character of the train split) or ``word`` (top ``max_vocab`` words).
-            max_vocab: Vocabulary size of the word tokenizer, ``<unk>`` included.
+            tokenizer: ``char`` (every character of the train split), ``word`` (top ``max_vocab`` words) or
+                ``bpe`` (byte-level BPE learned from the train split).
+            max_vocab: Vocabulary size of the word and bpe tokenizers, ``<unk>`` included (bpe: the 256 bytes
+                too, so ``max_vocab - 257`` merges).
             seq_len: Tokens per row of a batch: the truncated-BPTT length.
             batch_size: Rows per batch on each device.
             eval_batch_size: Rows per validation and test batch; default ``batch_size`` (fewer if the split is short).
             mode: ``carried`` (hidden state carried across batches, char-rnn style) or ``random`` (random windows).
             batches_per_epoch: Batches per epoch in ``random`` mode.
             seed: Seed of the random windows.
+            pretrained: A Hugging Face folder whose tokenizer encodes the corpus instead; linked from
+                ``model.pretrained`` when a GPT-2 is fine-tuned.
             vocabulary_from: A checkpoint whose vocabulary encodes the corpus, instead of one built from its train
-                split. Set from ``--ckpt_path`` by every command given a checkpoint: its weights only understand
-                the ids they were trained with, whatever the corpus became since.
+                split (or read from ``pretrained``). Set from ``--ckpt_path`` by every command given a checkpoint:
+                its weights only understand the ids they were trained with, whatever the corpus became since.
         """
         super().__init__()
-        if tokenizer not in ("char", "word"):
-            raise ConfigError(f"data.tokenizer {tokenizer!r}: use 'char' or 'word'")
+        if tokenizer not in ("char", "word", "bpe"):
+            raise ConfigError(f"data.tokenizer {tokenizer!r}: use 'char', 'word' or 'bpe'")
         if mode not in MODES:
             raise ConfigError(f"data.mode {mode!r}: use 'carried' or 'random'")
         for name, value in (("seq_len", seq_len), ("batch_size", batch_size), ("batches_per_epoch", batches_per_epoch),
@@ -130,13 +142,17 @@ class CorpusDataModule(pl.LightningDataModule):
         if vocabulary_from is not None:
             checkpoint = load_checkpoint(vocabulary_from)
             fixed = tokenizer_of(checkpoint, vocabulary_from)
-            if fixed.kind != tokenizer:
-                raise ConfigError(f"data.tokenizer is {tokenizer!r} but {vocabulary_from} was trained with "
-                                  f"{fixed.kind!r}; use the config the checkpoint was trained with")
+            wanted = "a pretrained model's tokenizer" if pretrained is not None else repr(tokenizer)
+            if tokenizer_description(fixed) != wanted:
+                raise ConfigError(f"{'model.pretrained' if pretrained is not None else 'data.tokenizer'} asks for "
+                                  f"{wanted} but {vocabulary_from} was trained with {tokenizer_description(fixed)}; "
+                                  f"use the config the checkpoint was trained with")
             trained_on = corpus_record(checkpoint)
             del checkpoint
+        elif pretrained is not None:
+            fixed = BPETokenizer.from_pretrained(pretrained)
         self.encoded: EncodedSplits = encode_corpus(self.corpus, tokenizer, max_vocab, fixed)
-        if fixed is not None:
+        if vocabulary_from is not None:
             self._report_corpus_change(trained_on)
         self.train_batches: CarriedBatches | RandomWindows | None = None
 

@@ -149,12 +149,28 @@ def write_atomically(target: Path, write) -> None:
         temp.unlink(missing_ok=True)
 
 
+def unsupported(model, tokenizer) -> str | None:
+    """Why the model cannot be exported (None: it can). The exported graph is one step of an LSTM, and the
+    vocabulary file and the page decode char or word symbols; a Transformer's cache and BPE are not written."""
+    if type(model) is not LSTMLanguageModel:
+        what = "pretrained GPT-2" if model.hparams.get("pretrained") else "Transformer (architecture: gpt)"
+        return (f"export writes LSTM checkpoints only (one step with carried h, c), and this one is a {what}; "
+                f"use `python -m trainer serve` or `generate` for it")
+    if tokenizer.kind not in ("char", "word"):
+        return (f"export writes char or word vocabularies only, and this checkpoint uses {tokenizer.kind} tokens; "
+                f"use `python -m trainer serve` or `generate` for it")
+    return None
+
+
 def export(checkpoint: Path, fmt: str, out: Path, tolerance: float = 1e-4) -> float:
     """Export the checkpoint's model to ``out`` (and its vocabulary beside it); return the largest
     difference from the checkpoint's model found by the check that precedes the rename."""
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     model, tokenizer = load_model(checkpoint, "cpu")
+    reason = unsupported(model, tokenizer)
+    if reason is not None:
+        raise ConfigError(f"{checkpoint}: {reason}")
     # batch 2, time 3: torch.export would fix a size of 1 into the graph
     step, inputs = StepModel(model), example_inputs(model, batch=2, steps=3)
     checked: list[float] = []

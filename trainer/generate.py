@@ -1,7 +1,8 @@
 """Text from a trained checkpoint: ``sample()`` yields one token's text at a time; ``generate()`` joins them.
 
-The prompt is read once; after that every new token costs one LSTM step with the hidden state
-carried, so the cost per character is constant however long the text gets.
+The prompt is read once; after that every new token costs one step of the model with its state
+carried (the LSTM's hidden state, or the Transformer's key/value cache), so the cost per token stays
+constant however long the text gets.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import inspect
 import math
 import sys
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from . import architectures
 from .checkpoint import load_checkpoint, tokenizer_of
 from .errors import CheckpointError, ConfigError, OneLineArgparse
 from .model import LSTMLanguageModel
@@ -56,24 +58,30 @@ class SamplingConfig:
 
 def load_model(path: Path, device: str = "cpu") -> tuple[LSTMLanguageModel, CharTokenizer | WordTokenizer]:
     checkpoint = load_checkpoint(path, map_location=device)
-    accepted = set(inspect.signature(LSTMLanguageModel.__init__).parameters) - {"self", "vocabulary"}
+    model_class = architectures.model_class(architectures.architecture_of_checkpoint(checkpoint))
+    accepted = set(inspect.signature(model_class.__init__).parameters) - {"self", "vocabulary"}
     hparams = {k: v for k, v in checkpoint["hyper_parameters"].items() if k in accepted}
     tokenizer = tokenizer_of(checkpoint, path)
     try:
-        model = LSTMLanguageModel(**hparams, vocabulary=checkpoint["vocabulary"])
+        if hasattr(model_class, "from_checkpoint"):  # the Transformer: a pretrained one needs its saved config
+            model = model_class.from_checkpoint(checkpoint)
+        else:
+            model = model_class(**hparams, vocabulary=checkpoint["vocabulary"])
         model.load_state_dict(checkpoint["state_dict"])
     except (TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{path}: its model does not load ({str(exc).splitlines()[0][:160]})") from None
     return model.to(device).eval(), tokenizer
 
 
-def pick(logits: torch.Tensor, config: SamplingConfig, recent: deque, generator: torch.Generator | None) -> int:
+def pick(logits: torch.Tensor, config: SamplingConfig, recent: deque, generator: torch.Generator | None,
+         unknown: int | None = 0) -> int:
     logits = logits.float().clone()
     if config.repetition_penalty != 1.0 and recent:
         seen = torch.tensor(sorted(set(recent)), device=logits.device)
         values = logits[seen]
         logits[seen] = torch.where(values > 0, values / config.repetition_penalty, values * config.repetition_penalty)
-    logits[0] = -float("inf")  # never write the unknown symbol
+    if unknown is not None:
+        logits[unknown] = -float("inf")  # never write the unknown symbol
     if config.temperature == 0:
         return int(logits.argmax())
     logits = logits / config.temperature
@@ -125,6 +133,11 @@ class StopSequences:
         return out
 
 
+def stream_decoder(tokenizer) -> Callable[[int, int | None], str]:
+    """``decode_next`` for one stream of new tokens (BPE: a character split across tokens comes out whole)."""
+    return tokenizer.stream_decoder() if hasattr(tokenizer, "stream_decoder") else tokenizer.decode_next
+
+
 @torch.no_grad()
 def sample(model: LSTMLanguageModel, tokenizer: CharTokenizer | WordTokenizer, prompt: str, length: int,
            config: SamplingConfig | None = None, seed: int | None = None) -> Iterator[str]:
@@ -137,9 +150,10 @@ def sample(model: LSTMLanguageModel, tokenizer: CharTokenizer | WordTokenizer, p
     last = logits[0, -1]
     recent = deque(ids[-config.repetition_window:], maxlen=config.repetition_window)
     previous = ids[-1]
+    decode_next, unknown = stream_decoder(tokenizer), getattr(tokenizer, "unknown_id", 0)
     for _ in range(length):
-        token = pick(last, config, recent, generator)
-        yield tokenizer.decode_next(token, previous)
+        token = pick(last, config, recent, generator, unknown)
+        yield decode_next(token, previous)
         recent.append(token)
         previous = token
         logits, hidden = model(torch.tensor([[token]], device=model.device), hidden)
@@ -160,6 +174,8 @@ def generate(model, tokenizer, prompt: str, length: int, config: SamplingConfig 
 
 def unknown_symbols(tokenizer: CharTokenizer | WordTokenizer, text: str) -> list[str]:
     """The characters (or words) of ``text`` that the vocabulary lacks, each once, in order."""
+    if tokenizer.kind not in ("char", "word"):  # byte-level BPE: every text is made of known bytes
+        return []
     pieces = list(text) if tokenizer.kind == "char" else WORD_PATTERN.findall(text)
     ids = tokenizer.encode(text).tolist()
     return list(dict.fromkeys(piece for piece, i in zip(pieces, ids) if i == 0 and piece != UNK))

@@ -63,6 +63,10 @@ class LSTMLanguageModel(pl.LightningModule):
         self.head = nn.Linear(out_size, vocab_size)
         if tie_weights:
             self.head.weight = self.embedding.weight
+        self._init_run_state()
+
+    def _init_run_state(self) -> None:
+        """What a run tracks besides the weights; the Transformer (gpt.py) starts from the same."""
         self._hidden: dict[str, tuple[torch.Tensor, torch.Tensor] | None] = {"train": None, "val": None, "test": None}
         self._eval_sums: dict[str, torch.Tensor] = {}
         self._next_batch = 0

@@ -51,6 +51,7 @@ def create_app(checkpoint: Path, name: str | None = None, settings: ServeConfig 
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from .batching import Engine, Job, Overloaded
+    from .export import unsupported
     from .webassets import STATIC, find_ort_web
 
     settings = settings or ServeConfig()
@@ -60,6 +61,7 @@ def create_app(checkpoint: Path, name: str | None = None, settings: ServeConfig 
     engine = Engine(model, tokenizer, max_batch=settings.max_batch, max_queue=settings.max_queue)
     CompletionRequest = make_request_model()
     exported: dict[str, Path] = {}
+    unexportable = unsupported(model, tokenizer)  # a Transformer or BPE: served, but not exported for the page
     export_lock = asyncio.Lock()
 
     @contextlib.asynccontextmanager
@@ -237,6 +239,9 @@ def create_app(checkpoint: Path, name: str | None = None, settings: ServeConfig 
         return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
     async def exported_file(kind: str) -> Path:
+        if unexportable is not None:
+            raise APIError(404, f"in-browser generation is not available for this model: {unexportable}",
+                           code="export_unavailable")
         async with export_lock:
             if not exported:
                 try:

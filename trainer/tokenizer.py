@@ -106,6 +106,9 @@ class WordTokenizer(Vocabulary):
 
 
 def tokenizer_from_dict(state: dict) -> CharTokenizer | WordTokenizer:
+    if isinstance(state, dict) and state.get("kind") == "bpe":  # byte-level BPE lives in bpe.py
+        from .bpe import BPETokenizer
+        return BPETokenizer.from_dict(state)
     kinds = {"char": CharTokenizer, "word": WordTokenizer}
     if not isinstance(state, dict) or state.get("kind") not in kinds or not isinstance(state.get("symbols"), list):
         raise ValueError("not a tokenizer of this trainer")
