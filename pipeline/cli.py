@@ -57,11 +57,12 @@ def make_parser() -> argparse.ArgumentParser:
                                      parser_class=OneLineParser)
 
     build = commands.add_parser(
-        "build", help="build (or refresh) a shelf's corpus", epilog=EXIT_CODES,
+        "build", help="build (or refresh) a corpus: a shelf, an author, the Top 100, ids, a subject", epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Discover the books of a Gutenberg bookshelf, download each politely, clean it, keep the "
+        description="Discover the books of a selection (a bookshelf, an author, the Top 100, ids, a subject, or "
+                    "the whole catalog in a language), download each politely, clean it, keep the "
                     "books in the wanted language, drop duplicates, split by book into train/val/test and publish "
-                    "a version under OUT/<shelf-slug>/current. Rerun it to refresh: only what changed is "
+                    "a version under OUT/<name>/current. Rerun it to refresh: only what changed is "
                     "downloaded, and when nothing changed nothing is published.")
     add_selector_options(build)
     build.add_argument("--source", choices=("shelf", "catalog"), default="shelf",
