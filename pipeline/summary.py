@@ -61,6 +61,12 @@ def print_summary(result: BuildResult, *, verbose: bool = False) -> None:
                 parts = [f"{len(ids)} {what.replace('_', ' ')}" for what, ids in change.items() if ids]
                 print(f"      {split:<5}  {', '.join(parts) or 'no change'}")
         print(f"published {result.version} ({result.corpus_dir / 'current'})")
+        empty = [split for split, n in splits.items() if n == 0]
+        if empty and result.kept:
+            # a few books split 90/5/5 leave val and test empty; the trainer then refuses, so say it here
+            print(f"warning: {' and '.join(empty)} {'holds' if len(empty) == 1 else 'hold'} no book of the "
+                  f"{len(result.kept)} kept: training needs train and val, and a test split measures it; "
+                  f"select more books")
     elif result.version is not None and result.kept:
         state = "now" if result.repaired else "still"
         print(f"unchanged: {result.corpus_dir / 'current'} is {state} {result.version.name}; nothing published")
