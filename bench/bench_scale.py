@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -241,10 +242,10 @@ def main() -> None:
     paragraphs = standin_paragraphs(args.standin)
     print(f"{len(paragraphs):,} paragraphs from the stand-in's English books; books of ~{BOOK_CHARS:,} characters; "
           f"texts from the {args.texts}; --jobs {args.jobs} on {available_cores()} cores", flush=True)
-    with tempfile.TemporaryDirectory(dir=args.keep) as temp:
+    with kept_or_temporary(args.keep) as root:
         rows = []
         for size in sizes:
-            rows.append((size, measure(size, Path(temp), paragraphs, args.jobs, args.texts)))
+            rows.append((size, measure(size, root, paragraphs, args.jobs, args.texts)))
             print_table(rows)
 
     print_stages(rows)
@@ -256,10 +257,29 @@ def main() -> None:
     # per-book cost measured on --jobs cores; a 60,000-book catalog divides the CPU work over the cores
     seconds_per_book_core = last["cold"] / last["books"] * args.jobs
     for cores in (2, 16):
-        hours = CATALOG_ENGLISH_BOOKS * seconds_per_book_core / cores / 3600
-        print(f"a {CATALOG_ENGLISH_BOOKS:,}-book English catalog from a mirror on {cores} cores: about {hours:.1f} h "
+        seconds = CATALOG_ENGLISH_BOOKS * seconds_per_book_core / cores
+        print(f"a {CATALOG_ENGLISH_BOOKS:,}-book English catalog from a mirror on {cores} cores: about "
+              f"{duration(seconds)} "
               f"cold ({seconds_per_book_core * 1000:.0f} core-ms per book, from the {size:,}-book run); "
               f"a no-op refresh about {last['refresh'] / last['books'] * CATALOG_ENGLISH_BOOKS / 60:.1f} min")
+
+
+def duration(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+
+
+@contextmanager
+def kept_or_temporary(keep: Path | None):
+    """``keep`` (created, and left in place afterwards), or a temporary folder removed at the end."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        if any(keep.iterdir()):
+            sys.exit(f"error: --keep {keep} is not empty; pass an empty or new folder")
+        yield keep
+        print(f"the corpora, mirrors and catalogs are kept in {keep}", file=sys.stderr)
+        return
+    with tempfile.TemporaryDirectory() as temp:
+        yield Path(temp)
 
 
 STAGES = ("discover", "metadata", "download", "clean", "language", "profile", "duplicates", "splits", "publish")

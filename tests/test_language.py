@@ -94,5 +94,15 @@ def test_ctrl_c_while_langdetect_loads_its_profiles_is_an_interrupt_not_a_profil
     monkeypatch.setattr(language, "_factory", None)
     monkeypatch.setattr(language, "init_factory", interrupted_load)
     with pytest.raises(KeyboardInterrupt):
-        language.known_languages()
+        language._detector_factory()
     assert language._factory is None
+
+
+def test_the_known_languages_are_listed_without_loading_the_profiles(monkeypatch):
+    import pipeline.language as language
+
+    monkeypatch.setattr(language, "_factory", None)
+    listed = language.known_languages()
+    assert language._factory is None  # a config check in the main process does not pay ~55 MB
+    assert {"en", "fr", "de", "zh-cn"} <= listed
+    assert listed == set(language._detector_factory().get_lang_list())

@@ -10,7 +10,9 @@ import pytest
 
 from pipeline.errors import LockedError
 from pipeline.lock import CorpusLock
-from pipeline.publish import ShardWriter
+from pipeline import publish
+from pipeline.book import Book
+from pipeline.publish import ParquetSplitWriter, ShardWriter
 from pipeline.versions import CorpusDir
 
 
@@ -37,6 +39,25 @@ def test_a_book_larger_than_a_shard_is_cut_between_characters(tmp_path):
     for part in parts:
         part.decode("utf-8")  # every shard is valid UTF-8 on its own
     assert b"".join(parts[1:]) == big and parts[0] == b"small"
+
+
+def test_parquet_rows_are_written_in_bounded_row_groups_in_order(tmp_path, monkeypatch):
+    pq = pytest.importorskip("pyarrow.parquet")
+    monkeypatch.setattr(publish, "PARQUET_ROW_GROUP_CHARS", 2500)
+    writer = ParquetSplitWriter(tmp_path / "train.parquet", tmp_path)
+    texts = [f"book {i} " + "ß" * (300 * i) for i in range(1, 11)]  # 300 to 3,000 characters
+    for i, text in enumerate(texts, 1):
+        writer.add(Book(i, title=f"Title {i}", author="A. Writer", words=i), text)
+    record = writer.close()
+    parquet = pq.ParquetFile(tmp_path / "train.parquet")
+    groups = [parquet.metadata.row_group(g).num_rows for g in range(parquet.num_row_groups)]
+    # a group closes once it holds 2,500 characters or more: books 1-4 (3,028), 5-6, 7-8, 9, 10
+    assert groups == [4, 2, 2, 1, 1]
+    table = parquet.read()
+    assert table.column("text").to_pylist() == texts
+    assert table.column("id").to_pylist() == list(range(1, 11))
+    assert table.column("words").to_pylist() == list(range(1, 11))
+    assert record.bytes == (tmp_path / "train.parquet").stat().st_size
 
 
 def test_a_second_lock_is_refused_with_the_owners_pid(tmp_path):
