@@ -1,7 +1,7 @@
 """The whole build from the stand-in over loopback: time per stage and per book; language cost vs length.
 
     python bench/bench_build.py [--jobs N] [--shelf science-fiction] [--standin ../shared/gutenberg]
-                                [--speedup-jobs 1,2] [--rounds 2]
+                                [--speedup-jobs 1,2] [--rounds 3]
 
 1. A cold build (empty cache) of the shelf, then a no-op refresh, each timed end to end, with the
    seconds each stage took (per-book stages are summed over the worker threads, so they can add
@@ -10,7 +10,7 @@
 2. Every core: with warm downloads (the raw cache kept, the clean and analysis caches emptied, so
    every book is decoded, cleaned, language-checked and MinHashed again), the build with
    ``--jobs 1`` (CPU steps in this process) against ``--jobs 2`` (two worker processes), measured
-   in the same run, alternately, best of ``--rounds``; the speedup is their ratio.
+   in the same run, alternately, best of ``--rounds`` (3); the speedup is their ratio.
 3. The language step's cost per book against book length: the pipeline's ten sampled chunks,
    next to langdetect given the whole text (baseline), on cleaned stand-in books and on the
    longest one repeated up to 16 times. The pipeline's column must stay flat.
@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -98,10 +99,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=available_cores(),
                         help="jobs of the cold build and the refresh (default: the machine's cores)")
     parser.add_argument("--speedup-jobs", default="1,2", help="job counts compared with warm downloads (1,2)")
-    parser.add_argument("--rounds", type=int, default=2, help="warm-download builds per job count; best kept (2)")
+    parser.add_argument("--rounds", type=int, default=3, help="warm-download builds per job count; best kept (3)")
     parser.add_argument("--shelf", default="science-fiction")
     parser.add_argument("--standin", type=Path, default=STANDIN)
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     with serve_standin(args.standin) as base_url, tempfile.TemporaryDirectory() as out:
         cold_seconds, cold = timed_build(base_url, Path(out), args.shelf, args.jobs)
         warm_seconds, warm = timed_build(base_url, Path(out), args.shelf, args.jobs)
@@ -113,7 +115,10 @@ def main() -> None:
     books = len(cold.books)
     megabytes = cold.counts.bytes_downloaded / 1e6
     print(f"shelf {cold.shelf.slug}: {books} books, {megabytes:.1f} MB, {len(cold.kept)} kept, jobs {args.jobs}, "
-          f"no delay (loopback)\n")
+          f"no delay (loopback); load average before the run {load:.2f} on {available_cores()} cores")
+    if load > 0.5:
+        print("  (the machine was busy: timings, and the speedup above all, are only meaningful on an idle one)")
+    print()
     print(f"{'':34} {'seconds':>8} {'ms/book':>8} {'vs baseline':>12}")
     for name, seconds in (("requests.get of the texts (baseline)", baseline), ("cold build", cold_seconds),
                           ("no-op refresh", warm_seconds)):

@@ -16,7 +16,9 @@ a fresh process, twice: cold (empty cache), then a no-op refresh. Printed per si
 time, cost per book, no-op refresh time, and peak memory: the main process's peak RSS, the
 largest worker's, and the largest sum over the build's processes sampled every 0.2 s (shared
 pages counted once per process). Per-book cost and peak memory should stay flat (within 1.5x of
-the smallest size); the last lines extrapolate to a 60,000-book English catalog on 2 and 16 cores.
+the smallest size). The last lines extrapolate to a 60,000-book English catalog on 2 and 16
+cores: the main process's serial stages, plus the per-book steps shared by the cores, no faster
+than the main process's own share of each book (fetching it, handing it to a worker) lets them go.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -188,15 +191,15 @@ def build_one(args) -> None:
                            mirror=args.mirror or None, out=Path(args.out), jobs=args.jobs)
 
     with MemorySampler() as memory:
-        started = time.perf_counter()
+        started, main_cpu = time.perf_counter(), time.process_time()
         cold = Build(config(), progress=False).run()
-        cold_seconds = time.perf_counter() - started
+        cold_seconds, main_cpu = time.perf_counter() - started, time.process_time() - main_cpu
     started = time.perf_counter()
     refresh = Build(config(), progress=False).run()
     refresh_seconds = time.perf_counter() - started
     assert not refresh.published, "the no-op refresh published a new version"
     print(json.dumps({"books": len(cold.books), "kept": len(cold.kept), "cold": cold_seconds,
-                      "refresh": refresh_seconds, "main_peak": _status(os.getpid(), "VmHWM"),
+                      "main_cpu": main_cpu, "refresh": refresh_seconds, "main_peak": _status(os.getpid(), "VmHWM"),
                       "worker_peak": memory.peak_worker, "total_peak": memory.peak_total,
                       "stages": {k: round(v, 2) for k, v in cold.stage_seconds.items()}}))
 
@@ -254,18 +257,46 @@ def main() -> None:
     print(f"\nper-book cost, largest/smallest: {max(per_book) / min(per_book):.2f}x; "
           f"peak memory (all processes), largest/smallest: {max(peaks) / min(peaks):.2f}x (target: both within 1.5x)")
     size, last = rows[-1]
-    # per-book cost measured on --jobs cores; a 60,000-book catalog divides the CPU work over the cores
-    seconds_per_book_core = last["cold"] / last["books"] * args.jobs
+    model = CatalogEstimate.from_run(last, args.jobs)
+    print(f"\nfrom the {size:,}-book run: {model.serial_per_book * 1000:.1f} ms per book in the main process's "
+          f"serial stages (listing, duplicates, splits, publish), {model.core_per_book * 1000:.0f} core-ms per book "
+          f"in the per-book steps, of which {model.main_per_book * 1000:.1f} ms in the main process "
+          f"(fetching, handing books to the workers): that caps the per-book steps at "
+          f"{1 / model.main_per_book:,.0f} books/s however many cores")
     for cores in (2, 16):
-        seconds = CATALOG_ENGLISH_BOOKS * seconds_per_book_core / cores
         print(f"a {CATALOG_ENGLISH_BOOKS:,}-book English catalog from a mirror on {cores} cores: about "
-              f"{duration(seconds)} "
-              f"cold ({seconds_per_book_core * 1000:.0f} core-ms per book, from the {size:,}-book run); "
-              f"a no-op refresh about {last['refresh'] / last['books'] * CATALOG_ENGLISH_BOOKS / 60:.1f} min")
+              f"{duration(model.seconds(CATALOG_ENGLISH_BOOKS, cores))} cold; a no-op refresh about "
+              f"{duration(last['refresh'] / last['books'] * CATALOG_ENGLISH_BOOKS)}")
+
+
+SERIAL_STAGES = ("discover", "duplicates", "splits", "publish")
+
+
+@dataclass
+class CatalogEstimate:
+    """A build's time as serial work in the main process plus per-book steps shared by the cores, which
+    cannot go faster than the main process hands books out."""
+
+    serial_per_book: float
+    core_per_book: float
+    main_per_book: float
+
+    @classmethod
+    def from_run(cls, run: dict, jobs: int) -> CatalogEstimate:
+        books = run["books"]
+        serial = sum(run["stages"].get(stage, 0.0) for stage in SERIAL_STAGES)
+        per_book_wall = max(run["cold"] - serial, 0.0)
+        return cls(serial_per_book=serial / books, core_per_book=per_book_wall * jobs / books,
+                   main_per_book=max(run["main_cpu"] - serial, 0.0) / books)
+
+    def seconds(self, books: int, cores: int) -> float:
+        return books * (self.serial_per_book + max(self.core_per_book / cores, self.main_per_book))
 
 
 def duration(seconds: float) -> str:
-    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 @contextmanager

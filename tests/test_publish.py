@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from pipeline.errors import LockedError
-from pipeline.lock import CorpusLock
 from pipeline import publish
 from pipeline.book import Book
+from pipeline.errors import LockedError
+from pipeline.lock import CorpusLock
 from pipeline.publish import ParquetSplitWriter, ShardWriter
 from pipeline.versions import CorpusDir
 
