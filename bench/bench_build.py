@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
@@ -40,6 +39,21 @@ from pipeline.config import BuildConfig, available_cores  # noqa: E402
 from pipeline.language import CHUNK_CHARS, CHUNKS, analyse_language, detect  # noqa: E402
 
 STAGES = ("discover", "metadata", "download", "clean", "language", "profile", "duplicates", "splits", "publish")
+
+
+def cpu_busy_share(seconds: float = 1.0) -> float:
+    """The share of the machine's CPU time that was not idle over ``seconds`` (0 where /proc/stat is missing)."""
+    def sample() -> tuple[int, int]:
+        fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # total, idle + iowait
+
+    try:
+        total, idle = sample()
+        time.sleep(seconds)
+        total2, idle2 = sample()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return 1 - (idle2 - idle) / max(total2 - total, 1)
 
 
 def timed_build(base_url: str, out: Path, shelf: str, jobs: int, cache_dir: Path | None = None):
@@ -103,7 +117,7 @@ def main() -> None:
     parser.add_argument("--shelf", default="science-fiction")
     parser.add_argument("--standin", type=Path, default=STANDIN)
     args = parser.parse_args()
-    load = os.getloadavg()[0]
+    busy = cpu_busy_share()
     with serve_standin(args.standin) as base_url, tempfile.TemporaryDirectory() as out:
         cold_seconds, cold = timed_build(base_url, Path(out), args.shelf, args.jobs)
         warm_seconds, warm = timed_build(base_url, Path(out), args.shelf, args.jobs)
@@ -115,8 +129,8 @@ def main() -> None:
     books = len(cold.books)
     megabytes = cold.counts.bytes_downloaded / 1e6
     print(f"shelf {cold.shelf.slug}: {books} books, {megabytes:.1f} MB, {len(cold.kept)} kept, jobs {args.jobs}, "
-          f"no delay (loopback); load average before the run {load:.2f} on {available_cores()} cores")
-    if load > 0.5:
+          f"no delay (loopback); {available_cores()} cores, {busy:.0%} busy in the second before the run")
+    if busy > 0.1:
         print("  (the machine was busy: timings, and the speedup above all, are only meaningful on an idle one)")
     print()
     print(f"{'':34} {'seconds':>8} {'ms/book':>8} {'vs baseline':>12}")

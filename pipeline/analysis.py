@@ -21,7 +21,7 @@ import numpy as np
 
 from .book import Book
 from .config import CorpusConfig
-from .dedup import minhash, text_fingerprint
+from .dedup import minhash, normalise, text_fingerprint
 from .files import FolderSyncs, seal, unseal, write_atomically
 from .language import LanguageVerdict, analyse_language, detect_passages, foreign_runs, judge, remove_spans
 
@@ -109,9 +109,11 @@ class BookAnalysis:
         profile = self.record.get(key)
         if profile is None:
             final = remove_spans(self.cleaned_text(), book.passages_removed)
+            normalised = normalise(final)
             profile = {"chars": len(final), "words": len(final.split()),
                        "sha256": hashlib.sha256(final.encode("utf-8")).hexdigest(),
-                       "fingerprint": text_fingerprint(final), "minhash": minhash(final).tobytes().hex()}
+                       "fingerprint": text_fingerprint(final, normalised=normalised),
+                       "minhash": minhash(final, normalised=normalised).tobytes().hex()}
             self.record[key] = profile
             self.changed = True
         book.chars, book.words = profile["chars"], profile["words"]

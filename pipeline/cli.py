@@ -72,7 +72,8 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", type=int, metavar="N",
                        help=f"worker processes for decoding, cleaning, language and MinHash, and books downloaded at "
                             f"once (default: the machine's cores, {available_cores()} here; 1 runs everything in this "
-                            f"process; with a delay, one request at a time per host)")
+                            f"process; more than the cores slows the CPU steps down; with a delay, one request at a "
+                            f"time per host)")
     build.add_argument("--dry-run", action="store_true", help="check the config, list the shelf's books, fetch no book")
     build.add_argument("-q", "--quiet", action="store_true",
                        help="print nothing when nothing changed and nothing failed; else only warnings and the summary")

@@ -76,3 +76,29 @@ def test_a_new_book_close_to_two_kept_works_does_not_merge_them():
     assert find_duplicates(before) == []
     [duplicate] = find_duplicates(before + [item(20, middle)])
     assert duplicate.id == 20 and duplicate.kept_id in (10, 30)
+
+
+def test_each_signature_value_is_the_smallest_hash_of_the_shingles_under_its_function():
+    import numpy as np
+
+    from pipeline import dedup
+
+    text = prose(7)
+    shingles = dedup.shingle_hashes(text)
+    with np.errstate(over="ignore"):  # the definition, all functions at once: a*x+b mod 2**64
+        expected = (dedup._A[:, None] * shingles[None, :] + dedup._B[:, None]).min(axis=1)
+    assert len(shingles) > 100
+    assert minhash(text).tolist() == expected.tolist()
+    assert minhash(text, normalised=dedup.normalise(text)).tolist() == expected.tolist()
+    assert text_fingerprint(text) == text_fingerprint(text, normalised=dedup.normalise(text))
+
+
+def test_distinct_hashes_are_numpys_unique():
+    import numpy as np
+
+    from pipeline.dedup import _distinct
+
+    rng = np.random.default_rng(3)
+    for values in (np.zeros(0, np.uint64), np.array([7], np.uint64), rng.integers(0, 50, 1000).astype(np.uint64),
+                   rng.integers(0, 2**63, 5000, dtype=np.uint64)):
+        assert _distinct(values).tolist() == np.unique(values).tolist()
