@@ -53,7 +53,7 @@ PARQUET_SCHEMA = pa.schema([("id", pa.int64()), ("title", pa.string()), ("author
                             ("sha256", pa.string()), ("text", pa.large_string())])
 PARQUET_ROW_GROUP_CHARS = 8 * 1024 * 1024
 """Text per row group. Building and compressing a row group takes several times its size in memory
-(Arrow's builders and allocator): 32 MB groups cost the main process ~300 MB, 8 MB ones ~70 MB."""
+(Arrow's builders and allocator): 32 MB groups cost the main process ~300 MB, 8 MB ones ~100 MB."""
 PARQUET_DICTIONARY_COLUMNS = ["title", "author", "language"]
 """A book's text never repeats: dictionary-encoding it only costs memory before Parquet gives up on it."""
 VERIFIED = ["every file's size and sha256", "every Parquet row's text against its sha256 and chars",
