@@ -41,6 +41,7 @@ SAMPLING = {"temperature": 0.8, "top_k": 40, "top_p": 0.95}
 
 def untrained_checkpoint(path: Path) -> Path:
     """A checkpoint of the scifi-cpu sizes with fresh weights, in the trainer's own format."""
+    from trainer.checkpoint import save_checkpoint
     from trainer.model import CHECKPOINT_FORMAT, LSTMLanguageModel
     from trainer.tokenizer import UNK, CharTokenizer
 
@@ -49,8 +50,8 @@ def untrained_checkpoint(path: Path) -> Path:
     torch.manual_seed(0)
     model = LSTMLanguageModel(vocab_size=tokenizer.vocab_size, embedding_size=64, hidden_size=256, num_layers=2,
                               dropout=0.1, vocabulary=tokenizer.to_dict())
-    torch.save({"gutenberg_lstm": {"format": CHECKPOINT_FORMAT}, "hyper_parameters": dict(model.hparams),
-                "state_dict": model.state_dict(), "vocabulary": tokenizer.to_dict()}, path)
+    save_checkpoint({"gutenberg_lstm": {"format": CHECKPOINT_FORMAT}, "hyper_parameters": dict(model.hparams),
+                     "state_dict": model.state_dict(), "vocabulary": tokenizer.to_dict()}, path)
     return path
 
 
