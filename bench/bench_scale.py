@@ -262,7 +262,7 @@ def main() -> None:
           f"serial stages (listing, duplicates, splits, publish), {model.core_per_book * 1000:.0f} core-ms per book "
           f"in the per-book steps, of which {model.main_per_book * 1000:.1f} ms in the main process "
           f"(fetching, handing books to the workers): that caps the per-book steps at "
-          f"{1 / model.main_per_book:,.0f} books/s however many cores")
+          f"{1 / max(model.main_per_book, 1e-6):,.0f} books/s however many cores")
     for cores in (2, 16):
         print(f"a {CATALOG_ENGLISH_BOOKS:,}-book English catalog from a mirror on {cores} cores: about "
               f"{duration(model.seconds(CATALOG_ENGLISH_BOOKS, cores))} cold; a no-op refresh about "

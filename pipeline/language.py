@@ -59,12 +59,7 @@ def _detector_factory() -> DetectorFactory:
 def known_languages() -> set[str]:
     """The codes langdetect has a profile for. Read from the profile files' names: loading the profiles
     costs ~55 MB and a second, which checking a config must not make the main process pay."""
-    if _factory is not None:
-        return set(_factory.get_lang_list())
-    try:
-        return {entry.name for entry in os.scandir(PROFILES_DIRECTORY) if entry.is_file()}
-    except OSError:  # an unusual install: ask the loaded profiles
-        return set(_detector_factory().get_lang_list())
+    return {entry.name for entry in os.scandir(PROFILES_DIRECTORY) if entry.is_file()}
 
 
 def detect(text: str) -> list[tuple[str, float]]:

@@ -197,23 +197,21 @@ class ParquetSplitWriter:
         self.path, self.root = path, root
         self.writer = pq.ParquetWriter(path, PARQUET_SCHEMA, compression="zstd",
                                        use_dictionary=PARQUET_DICTIONARY_COLUMNS)
-        self.columns: dict[str, list] = {name: [] for name in PARQUET_SCHEMA.names}
+        self.rows: list[dict] = []
         self.pending = 0
 
     def add(self, book: Book, text: str) -> None:
-        row = {"id": book.id, "title": book.title, "author": book.author, "language": book.language_detected,
-               "chars": book.chars, "words": book.words, "sha256": book.sha256, "text": text}
-        for name, column in self.columns.items():
-            column.append(row[name])
+        self.rows.append({"id": book.id, "title": book.title, "author": book.author,
+                          "language": book.language_detected, "chars": book.chars, "words": book.words,
+                          "sha256": book.sha256, "text": text})
         self.pending += len(text)
         if self.pending >= PARQUET_ROW_GROUP_CHARS:
             self._flush()
 
     def _flush(self) -> None:
-        if self.columns["id"]:
-            self.writer.write_table(pa.Table.from_pydict(self.columns, schema=PARQUET_SCHEMA))
-            self.columns = {name: [] for name in PARQUET_SCHEMA.names}
-            self.pending = 0
+        if self.rows:
+            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=PARQUET_SCHEMA))
+            self.rows, self.pending = [], 0
 
     def close(self) -> FileRecord:
         self._flush()

@@ -247,7 +247,7 @@ def test_a_version_that_fails_verification_is_never_renamed_into_place(site, mak
 
     def add_wrong_row(self, book, text):  # a writer bug: the row's sha256 is another book's
         real_add(self, book, text)
-        self.columns["sha256"][-1] = "f" * 64
+        self.rows[-1]["sha256"] = "f" * 64
 
     monkeypatch.setattr(ParquetSplitWriter, "add", add_wrong_row)
     with pytest.raises(PublishError, match=r"the new version did not verify \(.*text does not match its sha256"):

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline import publish
@@ -42,7 +43,6 @@ def test_a_book_larger_than_a_shard_is_cut_between_characters(tmp_path):
 
 
 def test_parquet_rows_are_written_in_bounded_row_groups_in_order(tmp_path, monkeypatch):
-    pq = pytest.importorskip("pyarrow.parquet")
     monkeypatch.setattr(publish, "PARQUET_ROW_GROUP_CHARS", 2500)
     writer = ParquetSplitWriter(tmp_path / "train.parquet", tmp_path)
     texts = [f"book {i} " + "ß" * (300 * i) for i in range(1, 11)]  # 300 to 3,000 characters
