@@ -34,9 +34,9 @@ sys.path.insert(0, str(REPO))
 from standin import DEFAULT as STANDIN  # noqa: E402
 from standin import serve_standin  # noqa: E402
 
-from pipeline.build import Build  # noqa: E402
+from pipeline.build.run import Build  # noqa: E402
 from pipeline.config import BuildConfig, available_cores  # noqa: E402
-from pipeline.language import CHUNK_CHARS, CHUNKS, analyse_language, detect  # noqa: E402
+from pipeline.corpus.language import CHUNK_CHARS, CHUNKS, analyse_language, detect  # noqa: E402
 
 STAGES = ("discover", "metadata", "download", "clean", "language", "profile", "duplicates", "splits", "publish")
 

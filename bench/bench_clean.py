@@ -19,8 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipeline.clean import clean  # noqa: E402
-from pipeline.decode import decode  # noqa: E402
+from pipeline.clean.cleaner import clean  # noqa: E402
+from pipeline.clean.decode import decode  # noqa: E402
 
 TARGET_MB_S = 40.0
 

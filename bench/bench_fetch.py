@@ -31,10 +31,10 @@ sys.path.insert(0, str(REPO))
 from standin import DEFAULT as STANDIN  # noqa: E402
 from standin import serve_standin  # noqa: E402
 
-from pipeline.cache import RawCache  # noqa: E402
 from pipeline.config import HttpConfig  # noqa: E402
-from pipeline.fetcher import Fetcher  # noqa: E402
-from pipeline.http_client import PoliteClient  # noqa: E402
+from pipeline.fetch.cache import RawCache  # noqa: E402
+from pipeline.fetch.client import PoliteClient  # noqa: E402
+from pipeline.fetch.fetcher import Fetcher  # noqa: E402
 
 
 def site_urls(site: Path, base_url: str) -> list[str]:

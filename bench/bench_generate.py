@@ -4,7 +4,7 @@
 
 All in one run, on this machine, characters per second of new text:
 
-  - baseline: ``trainer.generate.generate`` in this process (one LSTM step per character);
+  - baseline: ``trainer.sharing.generate.generate`` in this process (one LSTM step per character);
   - the server (``python -m trainer serve`` in a child process on 127.0.0.1), with torch's default
     threads and with ``--threads 1``: one client asking for completions one after another, then 8
     clients at once (the server batches their steps: the figure is the sum over the clients, and
@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from trainer.generate import SamplingConfig, generate, load_model  # noqa: E402
+from trainer.sharing.generate import SamplingConfig, generate, load_model  # noqa: E402
 
 PROMPT = "It all began with"
 SAMPLING = {"temperature": 0.8, "top_k": 40, "top_p": 0.95}
@@ -42,8 +42,8 @@ SAMPLING = {"temperature": 0.8, "top_k": 40, "top_p": 0.95}
 def untrained_checkpoint(path: Path) -> Path:
     """A checkpoint of the scifi-cpu sizes with fresh weights, in the trainer's own format."""
     from trainer.checkpoint import save_checkpoint
-    from trainer.model import CHECKPOINT_FORMAT, LSTMLanguageModel
-    from trainer.tokenizer import UNK, CharTokenizer
+    from trainer.data.tokenizer import UNK, CharTokenizer
+    from trainer.models.lstm import CHECKPOINT_FORMAT, LSTMLanguageModel
 
     characters = sorted(set(string.printable) | set("—‘’“”é"))[:111]
     tokenizer = CharTokenizer([UNK, *characters])

@@ -40,10 +40,10 @@ import pytorch_lightning as pl  # noqa: E402
 from standin import DEFAULT as STANDIN  # noqa: E402
 from standin import serve_standin  # noqa: E402
 
-from trainer.data import CorpusDataModule  # noqa: E402
-from trainer.generate import SamplingConfig, generate  # noqa: E402
-from trainer.gpt import GPTLanguageModel  # noqa: E402
-from trainer.model import LSTMLanguageModel  # noqa: E402
+from trainer.data.datamodule import CorpusDataModule  # noqa: E402
+from trainer.models.gpt import GPTLanguageModel  # noqa: E402
+from trainer.models.lstm import LSTMLanguageModel  # noqa: E402
+from trainer.sharing.generate import SamplingConfig, generate  # noqa: E402
 
 WARMUP = 20
 PROMPT = "It all began with"
@@ -135,7 +135,7 @@ def test_bpc(model: pl.LightningModule, data: CorpusDataModule, batches: int) ->
 
 
 def build_corpus(standin: Path, out: Path) -> Path:
-    from pipeline.build import Build
+    from pipeline.build.run import Build
     from pipeline.config import BuildConfig
 
     with serve_standin(standin) as base_url:

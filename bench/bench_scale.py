@@ -54,7 +54,7 @@ CATALOG_ENGLISH_BOOKS = 60_000
 
 def standin_paragraphs(standin: Path) -> list[str]:
     """Paragraphs (200 to 3,000 characters) of the stand-in's English books, cleaned by the pipeline."""
-    from pipeline.clean import clean
+    from pipeline.clean.cleaner import clean
 
     site = standin / "site"
     with open(site / "cache/epub/feeds/pg_catalog.csv", encoding="utf-8", newline="") as handle:
@@ -91,7 +91,7 @@ def synthetic_text(book_id: int, paragraphs: list[str]) -> str:
 
 def write_corpus(root: Path, count: int, paragraphs: list[str], texts: str) -> None:
     """``root/site`` (catalog, robots.txt, and with ``texts == "site"`` the texts) and ``root/mirror``."""
-    from pipeline.mirror import book_dir
+    from pipeline.fetch.mirror import book_dir
 
     site, mirror = root / "site", root / "mirror"
     (site / "cache/epub/feeds").mkdir(parents=True)
@@ -182,9 +182,9 @@ class MemorySampler:
 
 
 def build_one(args) -> None:
-    from pipeline.build import Build
+    from pipeline.build.run import Build
     from pipeline.config import BuildConfig
-    from pipeline.selectors import Selector
+    from pipeline.selection import Selector
 
     def config() -> BuildConfig:
         return BuildConfig(base_url=args.base_url, source="catalog", selectors=[Selector("language", "en")],

@@ -38,8 +38,8 @@ sys.path.insert(0, str(REPO))
 import pytorch_lightning as pl  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from trainer.data import CorpusDataModule  # noqa: E402
-from trainer.model import LSTMLanguageModel  # noqa: E402
+from trainer.data.datamodule import CorpusDataModule  # noqa: E402
+from trainer.models.lstm import LSTMLanguageModel  # noqa: E402
 
 WARMUP = 20
 

@@ -6,7 +6,7 @@
 Every labelled file is scored: tests/cleaning_labels.json (paths under the stand-in) and
 tests/pool_labels.json (file names under the stand-in's pool/). A label gives the body as lines
 of the decoded text (``body``: first and last line, 1-based, counted as ``text.split("\\n")`` on
-``pipeline.decode.decode(raw).text``, the numbering ``python -m pipeline clean --explain`` uses), the
+``pipeline.clean.decode.decode(raw).text``, the numbering ``python -m pipeline clean --explain`` uses), the
 lines inside it that are not the author's (``notes``), and text inside body lines that is not
 (``cut_text``, e.g. a "The Project Gutenberg Etext of" prefix on the title line).
 
@@ -43,8 +43,8 @@ from typing import Callable
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipeline.clean import clean  # noqa: E402
-from pipeline.decode import decode  # noqa: E402
+from pipeline.clean.cleaner import clean  # noqa: E402
+from pipeline.clean.decode import decode  # noqa: E402
 
 WORD_RE = re.compile(r"\w+")
 MAX_LOST = 0.001

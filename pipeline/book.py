@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+MAX_BOOK_ID = 9_999_999
+"""Gutenberg's ids are under 100,000; anything past seven digits is not a book id but a hostile page."""
+_ASCII_ID = re.compile(r"[0-9]{1,7}")
+
+
+def parse_book_id(text: str) -> int | None:
+    """A book id from text: ASCII digits only (``١٢٣`` is not 123), from 1 to MAX_BOOK_ID; else None."""
+    text = text.strip()
+    if not _ASCII_ID.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_BOOK_ID else None
+
 
 # A book's status after acquisition.
 PENDING = "pending"

@@ -12,10 +12,14 @@ from pathlib import Path
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from . import __version__
-from .build import Build, NothingKeptError, list_shelves, open_fetcher
-from .clean import CleanInputError, CleanOptions, clean, explain, read_input
+from .build.report import format_report, load_report, plot_lengths
+from .build.run import Build, NothingKeptError, list_shelves, open_fetcher
+from .build.summary import print_summary
+from .clean.cleaner import CleanInputError, CleanOptions, clean, explain, read_input
+from .clean.decode import decode
 from .config import BuildConfig, available_cores, check_directory, check_url
-from .decode import decode
+from .corpus.verify import resolve_version, verify_version
+from .discover.shelves import search_shelves
 from .errors import ConfigError, PipelineError
 from .files import write_atomically
 from .options import (
@@ -26,10 +30,6 @@ from .options import (
     http_config,
     selectors_from_args,
 )
-from .report import format_report, load_report, plot_lengths
-from .shelves import search_shelves
-from .summary import print_summary
-from .verify import resolve_version, verify_version
 
 EXIT_CODES = """exit codes (for cron):
   0   ok: a new version was published, or nothing had changed

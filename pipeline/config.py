@@ -7,13 +7,10 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
-
-if TYPE_CHECKING:
-    from .selectors import Selector
+from .selection import Selector, validate_selection
 
 DEFAULT_BASE_URL = "https://www.gutenberg.org"
 BASE_URL_ENV = "PIPELINE_BASE_URL"
@@ -135,8 +132,6 @@ class CorpusConfig:
     before ``current`` (a reader that opened ``current`` just before it moved may still be reading it)."""
 
     def validate(self) -> None:
-        from .language import known_languages
-
         if not self.languages:
             raise ConfigError("--language is empty: give at least one language code, like en")
         unknown = [lang for lang in self.languages if lang not in known_languages()]
@@ -218,8 +213,6 @@ class BuildConfig:
 
     @property
     def all_selectors(self) -> list[Selector]:
-        from .selectors import Selector
-
         return ([Selector("shelf", self.shelf)] if self.shelf else []) + list(self.selectors)
 
     @property
@@ -231,8 +224,6 @@ class BuildConfig:
         return bool(self.mirror) and urlsplit(self.mirror).scheme in ("http", "https")
 
     def validate(self) -> None:
-        from .selectors import validate_selection
-
         if self.source not in ("shelf", "catalog"):
             raise ConfigError(f"--source must be 'shelf' or 'catalog', not {self.source!r}")
         validate_selection(self.all_selectors, self.name, self.source)
@@ -266,6 +257,14 @@ class BuildConfig:
         if self.mirror_is_url and self.http.delay is None:
             delays.setdefault(urlsplit(self.mirror).netloc.lower(), 0.0)
         return delays
+
+
+def known_languages() -> set[str]:
+    """The codes langdetect has a profile for. Read from the profile files' names: loading the profiles
+    costs ~55 MB and a second, which checking a config must not make the main process pay."""
+    from langdetect.detector_factory import PROFILES_DIRECTORY
+
+    return {entry.name for entry in os.scandir(PROFILES_DIRECTORY) if entry.is_file()}
 
 
 def available_cores() -> int:

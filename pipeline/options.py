@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .config import BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_SPLIT_SALT, CorpusConfig, HttpConfig
 from .errors import ConfigError
-from .selectors import Selector
+from .selection import Selector
 
 
 def parse_size(text: str) -> int:

@@ -45,7 +45,7 @@ def ensure_chromium() -> tuple[str, str] | str:
 
 def ensure_ort_web() -> Path | str:
     """onnxruntime-web's dist/ folder, installed with npm into .cache/npm where missing; else why not."""
-    from trainer.webassets import NPM_CACHE, find_ort_web
+    from trainer.sharing.webassets import NPM_CACHE, find_ort_web
 
     found = find_ort_web()
     if found is not None:

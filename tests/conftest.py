@@ -47,7 +47,7 @@ def tiny_corpus(tmp_path_factory):
     """A real corpus built by the pipeline from the tests' site: a dozen made-up English books, split in thirds."""
     from fake_gutenberg import FakeBook, gutenberg_text, prose
 
-    from pipeline.build import Build
+    from pipeline.build.run import Build
     from pipeline.config import CorpusConfig
 
     fake = FakeGutenberg()

@@ -10,10 +10,10 @@ import pytest
 import torch
 from conftest import STANDIN
 
-from trainer.bpe import BPETokenizer
 from trainer.cli import main
-from trainer.corpus import Corpus, encode_corpus
-from trainer.tokenizer import tokenizer_from_dict
+from trainer.data.bpe import BPETokenizer
+from trainer.data.corpus import Corpus, encode_corpus
+from trainer.data.tokenizer import tokenizer_from_dict
 
 FIXTURE_BOOK = (
     "CHAPTER I.\r\n\r\nThe Martians came at dawn.  \u201cNo,\u201d said Dr. M\u00fcller, \u2018not yet\u2019\u2014and "

@@ -7,9 +7,9 @@ import hashlib
 import pytest
 
 from pipeline.book import DOWNLOADED, FAILED, NOT_MODIFIED, SKIPPED
-from pipeline.build import Build
-from pipeline.cache import RawCache
+from pipeline.build.run import Build
 from pipeline.errors import ConfigError, ShelfNotFoundError, SourceError
+from pipeline.fetch.cache import RawCache
 
 SF_IDS = {101, 102, 103, 104, 105, 106, 107, 108}
 FETCHABLE = {101, 102, 103, 104, 106, 108}
@@ -197,7 +197,7 @@ def test_a_rerun_recleans_only_changed_books(site, make_config):
 
 def test_a_new_cleaner_version_recleans_everything(site, make_config, monkeypatch):
     Build(make_config(), progress=False).run()
-    monkeypatch.setattr("pipeline.cleaned.CLEANER_VERSION", 10_000)
+    monkeypatch.setattr("pipeline.clean.cache.CLEANER_VERSION", 10_000)
     result = Build(make_config(jobs=1), progress=False).run()  # one job: the CPU steps run here, patched
     assert result.cleaned == len(FETCHABLE) and result.cleaned_from_cache == 0
 
@@ -211,7 +211,7 @@ def test_a_book_that_cleans_to_nothing_is_skipped_with_the_reason(site, make_con
 
 
 def test_an_unexpected_error_on_one_book_fails_that_book_alone(site, make_config, monkeypatch):
-    from pipeline.cleaned import CleanCache
+    from pipeline.clean.cache import CleanCache
 
     original = CleanCache.clean_book
 

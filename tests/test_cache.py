@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import fast_http
 
-from pipeline.cache import RawCache
 from pipeline.errors import FetchError, NotFoundError
-from pipeline.fetcher import DOWNLOADED, NOT_MODIFIED, UNCHANGED, Fetcher
-from pipeline.http_client import PoliteClient
+from pipeline.fetch.cache import RawCache
+from pipeline.fetch.client import PoliteClient
+from pipeline.fetch.fetcher import DOWNLOADED, NOT_MODIFIED, UNCHANGED, Fetcher
 
 BOOK = "/cache/epub/101/pg101.txt"
 

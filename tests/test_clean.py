@@ -17,8 +17,8 @@ from gutenberg_formats import (
     header_2010,
 )
 
-from pipeline.clean import CleanOptions, clean, clean_text, explain, looks_binary
-from pipeline.decode import decode
+from pipeline.clean.cleaner import CleanOptions, clean, clean_text, explain, looks_binary
+from pipeline.clean.decode import decode
 
 
 def body_lines(text: str) -> list[str]:

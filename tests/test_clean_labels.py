@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import STANDIN
 
-from pipeline.clean import clean
+from pipeline.clean.cleaner import clean
 
 LABELS = json.loads((Path(__file__).with_name("cleaning_labels.json")).read_text(encoding="utf-8"))
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cache import RawCache
 from pipeline.cli import main
+from pipeline.fetch.cache import RawCache
 
 REPO = Path(__file__).resolve().parents[1]
 

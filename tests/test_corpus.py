@@ -17,12 +17,12 @@ from conftest import THIRDS
 from fake_gutenberg import FakeBook, french, gutenberg_text, prose
 from test_dedup import edition
 
-from pipeline.build import Build
+from pipeline.build.run import Build
 from pipeline.config import CorpusConfig
+from pipeline.corpus.publish import BOOKS_COLUMNS
+from pipeline.corpus.verify import verify_version
+from pipeline.corpus.versions import CorpusDir
 from pipeline.errors import PipelineError
-from pipeline.publish import BOOKS_COLUMNS
-from pipeline.verify import verify_version
-from pipeline.versions import CorpusDir
 
 REPO = Path(__file__).resolve().parents[1]
 KEPT = {101, 102, 104, 106, 108}  # English, with text; 103 is French, 105 audio, 107 has no text
@@ -221,7 +221,7 @@ def test_the_passage_filter_cuts_a_foreign_half_and_records_it(site, make_config
 
 KILLER = """
 import os, signal, sys
-import pipeline.publish as publish
+import pipeline.corpus.publish as publish
 from pipeline.cli import main
 
 countdown = int(sys.argv[1])
@@ -246,8 +246,8 @@ def publish_and_count(*args, **kwargs):
     armed[0] = True
     return real_publish(*args, **kwargs)
 publish.publish = publish_and_count
-import pipeline.build
-pipeline.build.publish = publish_and_count
+import pipeline.build.run
+pipeline.build.run.publish = publish_and_count
 sys.exit(main(sys.argv[2:]))
 """
 

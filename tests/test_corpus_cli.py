@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.lock import CorpusLock
+from pipeline.corpus.lock import CorpusLock
 
 REPO = Path(__file__).resolve().parents[1]
 

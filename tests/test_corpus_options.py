@@ -12,9 +12,9 @@ from conftest import THIRDS
 from fake_gutenberg import FakeBook, gutenberg_text, prose
 from test_corpus_cli import run
 
-from pipeline.build import Build
+from pipeline.build.run import Build
 from pipeline.config import CorpusConfig
-from pipeline.versions import CorpusDir
+from pipeline.corpus.versions import CorpusDir
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ import random
 
 from fake_gutenberg import prose
 
-from pipeline.dedup import DedupInput, find_duplicates, minhash, similarity, text_fingerprint
+from pipeline.corpus.dedup import DedupInput, find_duplicates, minhash, similarity, text_fingerprint
 
 
 def item(book_id: int, text: str, prefer: bool = False) -> DedupInput:
@@ -59,7 +59,7 @@ def test_minhash_is_the_same_in_every_process():
     import subprocess
     import sys
 
-    code = "from pipeline.dedup import minhash; print(minhash('a b c d e f g h i j k').tobytes().hex())"
+    code = "from pipeline.corpus.dedup import minhash; print(minhash('a b c d e f g h i j k').tobytes().hex())"
     here = minhash("a b c d e f g h i j k").tobytes().hex()
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": "123", "PATH": ""}).stdout.strip()
@@ -81,7 +81,7 @@ def test_a_new_book_close_to_two_kept_works_does_not_merge_them():
 def test_each_signature_value_is_the_smallest_hash_of_the_shingles_under_its_function():
     import numpy as np
 
-    from pipeline import dedup
+    from pipeline.corpus import dedup
 
     text = prose(7)
     shingles = dedup.shingle_hashes(text)
@@ -96,7 +96,7 @@ def test_each_signature_value_is_the_smallest_hash_of_the_shingles_under_its_fun
 def test_distinct_hashes_are_numpys_unique():
     import numpy as np
 
-    from pipeline.dedup import _distinct
+    from pipeline.corpus.dedup import _distinct
 
     rng = np.random.default_rng(3)
     for values in (np.zeros(0, np.uint64), np.array([7], np.uint64), rng.integers(0, 50, 1000).astype(np.uint64),

@@ -7,13 +7,9 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import fast_http
 
-from pipeline.cache import RawCache
-from pipeline.catalog import books_on_shelf, parse_catalog
-from pipeline.errors import LayoutChangedError, ShelfNotFoundError
-from pipeline.fetcher import Fetcher
-from pipeline.http_client import PoliteClient
-from pipeline.metadata import MetadataError, add_metadata, parse_rdf, text_only
-from pipeline.shelves import (
+from pipeline.discover.catalog import books_on_shelf, parse_catalog
+from pipeline.discover.metadata import MetadataError, add_metadata, parse_rdf, text_only
+from pipeline.discover.shelves import (
     Shelf,
     fetch_shelf_index,
     parse_shelf_index,
@@ -23,7 +19,11 @@ from pipeline.shelves import (
     search_shelves,
     slugify,
 )
-from pipeline.site import GutenbergSite
+from pipeline.errors import LayoutChangedError, ShelfNotFoundError
+from pipeline.fetch.cache import RawCache
+from pipeline.fetch.client import PoliteClient
+from pipeline.fetch.fetcher import Fetcher
+from pipeline.fetch.site import GutenbergSite
 
 SF_IDS = {101, 102, 103, 104, 105, 106, 107, 108}
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from trainer.cli import main
-from trainer.generate import load_model
+from trainer.sharing.generate import load_model
 
 STEPS = 50
 TOLERANCE = 1e-4

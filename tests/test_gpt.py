@@ -11,9 +11,9 @@ import torch
 from test_trainer import kill_at, losses, run_cli
 
 from trainer.cli import main
-from trainer.generate import SamplingConfig, generate, pick
-from trainer.gpt import GPTLanguageModel
-from trainer.tokenizer import CharTokenizer
+from trainer.data.tokenizer import CharTokenizer
+from trainer.models.gpt import GPTLanguageModel
+from trainer.sharing.generate import SamplingConfig, generate, pick
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,7 @@ from test_gpt import write_gpt_config
 from test_trainer_cli import one_error_line, refreshed_copy, validate_loss
 
 from trainer.cli import main
-from trainer.generate import SamplingConfig, generate, load_model
+from trainer.sharing.generate import SamplingConfig, generate, load_model
 
 
 @pytest.fixture(scope="module")

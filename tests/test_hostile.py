@@ -19,17 +19,17 @@ import pytest
 from conftest import fast_http
 from fake_gutenberg import gutenberg_text, prose
 
-from pipeline import http_client
-from pipeline.book import FAILED
-from pipeline.build import Build
-from pipeline.cache import RawCache
-from pipeline.catalog import parse_catalog
+from pipeline.book import FAILED, parse_book_id
+from pipeline.build.run import Build
 from pipeline.cli import main
+from pipeline.discover.catalog import parse_catalog
+from pipeline.discover.shelves import parse_shelf_page, slugify
 from pipeline.errors import CacheWriteError, FetchError, Interrupted
-from pipeline.fetcher import NOT_MODIFIED, Fetcher
-from pipeline.http_client import PoliteClient, parse_content_length, parse_retry_after
-from pipeline.shelves import parse_shelf_page, slugify
-from pipeline.site import GutenbergSite, UrlPolicy, parse_book_id
+from pipeline.fetch import client as http_client
+from pipeline.fetch.cache import RawCache
+from pipeline.fetch.client import PoliteClient, parse_content_length, parse_retry_after
+from pipeline.fetch.fetcher import NOT_MODIFIED, Fetcher
+from pipeline.fetch.site import GutenbergSite, UrlPolicy
 
 REPO = Path(__file__).resolve().parents[1]
 BOOK = "/cache/epub/101/pg101.txt"

@@ -13,7 +13,7 @@ from conftest import fast_http
 
 from pipeline import PROJECT_NAME, PROJECT_URL, __version__
 from pipeline.errors import FetchError, Interrupted, NotFoundError
-from pipeline.http_client import PoliteClient, backoff_delay, parse_retry_after
+from pipeline.fetch.client import PoliteClient, backoff_delay, parse_retry_after
 
 BOOK = "/cache/epub/101/pg101.txt"
 

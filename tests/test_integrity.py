@@ -18,14 +18,14 @@ from fake_gutenberg import FakeBook, gutenberg_text, prose
 from test_corpus_cli import run
 
 from pipeline.book import Book
-from pipeline.build import Build
-from pipeline.cleaned import CacheDamagedError, CleanCache
+from pipeline.build.run import Build
+from pipeline.clean.cache import CacheDamagedError, CleanCache
 from pipeline.config import CorpusConfig
+from pipeline.corpus.publish import ParquetSplitWriter
+from pipeline.corpus.splits import SplitKeyRegistry, SplitSettings
+from pipeline.corpus.verify import verify_version
 from pipeline.errors import PublishError
 from pipeline.files import seal
-from pipeline.publish import ParquetSplitWriter
-from pipeline.splits import SplitKeyRegistry, SplitSettings
-from pipeline.verify import verify_version
 
 KEPT = {101, 102, 104, 106, 108}
 CLEANED = 6  # the kept books and 103, which is French

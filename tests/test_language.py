@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fake_gutenberg import french, prose
 
-from pipeline.language import (
+from pipeline.corpus.language import (
     CHUNK_CHARS,
     CHUNKS,
     ChunkVote,
@@ -83,7 +83,7 @@ def test_ctrl_c_while_langdetect_loads_its_profiles_is_an_interrupt_not_a_profil
     import pytest
     from langdetect.lang_detect_exception import LangDetectException
 
-    import pipeline.language as language
+    import pipeline.corpus.language as language
 
     def interrupted_load():
         try:
@@ -99,7 +99,7 @@ def test_ctrl_c_while_langdetect_loads_its_profiles_is_an_interrupt_not_a_profil
 
 
 def test_the_known_languages_are_listed_without_loading_the_profiles(monkeypatch):
-    import pipeline.language as language
+    import pipeline.corpus.language as language
 
     monkeypatch.setattr(language, "_factory", None)
     listed = language.known_languages()

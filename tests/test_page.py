@@ -136,7 +136,7 @@ class StaticFiles(http.server.SimpleHTTPRequestHandler):
 
 def test_a_static_copy_of_page_and_model_generates_with_no_server(browser, tiny_checkpoint, tmp_path, ort_web):
     from trainer.cli import main
-    from trainer.generate import SamplingConfig, generate, load_model
+    from trainer.sharing.generate import SamplingConfig, generate, load_model
 
     site = tmp_path / "site"
     assert main(["export", "--ckpt", str(tiny_checkpoint), "--format", "onnx", "-o", str(site / "model.onnx"),

@@ -4,7 +4,7 @@
 notes that must go, author text that must stay) plus line numbers, which both files carry for
 bench/score_clean.py: ``body`` is the first and last line of the author's text and ``notes`` the
 line ranges inside it that are not the author's, 1-based, counted on
-``pipeline.decode.decode(raw).text.split("\\n")`` (the numbering of ``pipeline clean --explain``);
+``pipeline.clean.decode.decode(raw).text.split("\\n")`` (the numbering of ``pipeline clean --explain``);
 ``cut_text`` is text inside a body line that is not the author's (a note in an illustration
 bracket, a "Project Gutenberg Etext of" prefix on a title line).
 Each label was written by reading the file's start and end; the files stay in ../shared. Skipped
@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from conftest import STANDIN
 
-from pipeline.clean import clean
-from pipeline.decode import decode
+from pipeline.clean.cleaner import clean
+from pipeline.clean.decode import decode
 
 POOL = STANDIN / "pool"
 HERE = Path(__file__).parent

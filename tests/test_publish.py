@@ -9,12 +9,12 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import publish
 from pipeline.book import Book
+from pipeline.corpus import publish
+from pipeline.corpus.lock import CorpusLock
+from pipeline.corpus.publish import ParquetSplitWriter, ShardWriter
+from pipeline.corpus.versions import CorpusDir
 from pipeline.errors import LockedError
-from pipeline.lock import CorpusLock
-from pipeline.publish import ParquetSplitWriter, ShardWriter
-from pipeline.versions import CorpusDir
 
 
 def test_shards_stay_under_the_limit_and_books_do_not_straddle_them(tmp_path):
@@ -70,7 +70,7 @@ def test_a_second_lock_is_refused_with_the_owners_pid(tmp_path):
 
 
 def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path):
-    code = ("import os, signal, sys; from pipeline.lock import CorpusLock; "
+    code = ("import os, signal, sys; from pipeline.corpus.lock import CorpusLock; "
             f"CorpusLock({str(tmp_path)!r}).acquire(); print(os.getpid(), flush=True); "
             "os.kill(os.getpid(), signal.SIGKILL)")
     dead = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

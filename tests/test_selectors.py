@@ -10,14 +10,14 @@ import pytest
 from conftest import THIRDS, fast_http
 from fake_selectors import WELLS_LIKE, SelectorSite
 
-from pipeline.authors import author_keys, same_author
-from pipeline.build import Build
+from pipeline.build.run import Build
 from pipeline.cli import main
 from pipeline.config import BuildConfig, CorpusConfig
+from pipeline.discover.authors import author_keys, same_author
+from pipeline.discover.top import parse_top_authors, parse_top_books
 from pipeline.errors import ConfigError, EmptySelectionError, SelectorNotFoundError
-from pipeline.selectors import Selector, parse_ids, read_ids_file
-from pipeline.site import UrlPolicy
-from pipeline.top import parse_top_authors, parse_top_books
+from pipeline.fetch.site import UrlPolicy
+from pipeline.selection import Selector, parse_ids, read_ids_file
 
 QUILL_IDS = {201, 202, 203, 204, 205, 206}
 

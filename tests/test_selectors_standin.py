@@ -8,9 +8,9 @@ import pytest
 from conftest import STANDIN, fast_http
 from test_standin import standin
 
-from pipeline.build import Build
+from pipeline.build.run import Build
 from pipeline.config import BuildConfig
-from pipeline.selectors import Selector
+from pipeline.selection import Selector
 
 pytestmark = [pytest.mark.standin,
               pytest.mark.skipif(not (STANDIN / "serve.py").is_file(), reason="../shared/gutenberg is absent")]

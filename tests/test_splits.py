@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pipeline.splits import split_keys, split_of
+from pipeline.corpus.splits import split_keys, split_of
 
 
 def test_a_split_depends_only_on_the_salt_and_the_key():

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import STANDIN
 
-from pipeline.build import Build
+from pipeline.build.run import Build
 from pipeline.config import BuildConfig, HttpConfig
-from pipeline.publish import CorpusDir, verify_version
+from pipeline.corpus.publish import CorpusDir, verify_version
 
 pytestmark = [pytest.mark.standin,
               pytest.mark.skipif(not (STANDIN / "serve.py").is_file(), reason="../shared/gutenberg is absent")]

@@ -10,12 +10,12 @@ import numpy as np
 from conftest import fast_http
 from fake_gutenberg import gutenberg_text, prose
 
-import pipeline.build
+import pipeline.build.run
 from pipeline.book import DOWNLOADED, DROPPED, FAILED, Book, Outcome
-from pipeline.build import Build
+from pipeline.build.run import Build
+from pipeline.build.steps import CPU_STEPS, BookContext, CpuServices, Step, run_cpu_steps, run_steps
+from pipeline.build.workers import CpuPool
 from pipeline.config import CorpusConfig
-from pipeline.steps import CPU_STEPS, BookContext, CpuServices, Step, run_cpu_steps, run_steps
-from pipeline.workers import CpuPool
 
 
 def downloaded_book(tmp_path, book_id: int, body: str | None = None) -> Book:
@@ -92,10 +92,10 @@ def test_a_book_failing_in_a_worker_fails_alone(tmp_path):
 
 
 def test_one_job_and_two_build_the_same_corpus_and_count_drops_by_step(site, make_config, tmp_path, monkeypatch):
-    monkeypatch.setattr("pipeline.build.MIN_BOOKS_FOR_WORKERS", 1)  # the test site's eight books go to workers
+    monkeypatch.setattr("pipeline.build.run.MIN_BOOKS_FOR_WORKERS", 1)  # the test site's eight books go to workers
     started = []
-    real_pool = pipeline.build.CpuPool
-    monkeypatch.setattr("pipeline.build.CpuPool", lambda *a: started.append(a) or real_pool(*a))
+    real_pool = pipeline.build.run.CpuPool
+    monkeypatch.setattr("pipeline.build.run.CpuPool", lambda *a: started.append(a) or real_pool(*a))
     one = Build(make_config(jobs=1, out=tmp_path / "one"), progress=False).run()
     assert started == []
     two = Build(make_config(jobs=2, out=tmp_path / "two"), progress=False).run()
@@ -116,11 +116,11 @@ def test_books_listed_from_the_catalog_need_no_rdf(site, make_config):
 
 def test_a_refresh_or_a_small_build_starts_no_worker(site, make_config, monkeypatch):
     started = []
-    real_pool = pipeline.build.CpuPool
-    monkeypatch.setattr("pipeline.build.CpuPool", lambda *a: started.append(a) or real_pool(*a))
+    real_pool = pipeline.build.run.CpuPool
+    monkeypatch.setattr("pipeline.build.run.CpuPool", lambda *a: started.append(a) or real_pool(*a))
     Build(make_config(jobs=2), progress=False).run()
     assert started == []  # eight books: below MIN_BOOKS_FOR_WORKERS
-    monkeypatch.setattr("pipeline.build.MIN_BOOKS_FOR_WORKERS", 1)
+    monkeypatch.setattr("pipeline.build.run.MIN_BOOKS_FOR_WORKERS", 1)
     refresh = Build(make_config(jobs=2), progress=False).run()
     assert started == [] and not refresh.published  # everything cached: nothing for a worker to do
 
@@ -158,7 +158,7 @@ def test_a_worker_trusts_no_damaged_cache_and_sends_its_folders_back_to_flush(tm
 
 
 def test_a_book_whose_rdf_fails_stops_at_the_metadata_step_when_workers_run(site, make_config, monkeypatch):
-    monkeypatch.setattr("pipeline.build.MIN_BOOKS_FOR_WORKERS", 1)
+    monkeypatch.setattr("pipeline.build.run.MIN_BOOKS_FOR_WORKERS", 1)
     site.fail("/cache/epub/101/pg101.rdf", *["503"] * 10)
     site.retry_after = "0"
     result = Build(make_config(jobs=2, http=fast_http(retries=1)), progress=False).run()
@@ -170,7 +170,7 @@ def test_a_book_whose_rdf_fails_stops_at_the_metadata_step_when_workers_run(site
 
 
 def test_the_folders_workers_wrote_into_are_flushed_before_the_version_is_renamed_in(site, make_config, monkeypatch):
-    monkeypatch.setattr("pipeline.build.MIN_BOOKS_FOR_WORKERS", 1)
+    monkeypatch.setattr("pipeline.build.run.MIN_BOOKS_FOR_WORKERS", 1)
     events = []
     real_fsync, real_rename = os.fsync, os.rename
 

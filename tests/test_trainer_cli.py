@@ -17,8 +17,8 @@ import yaml
 from test_trainer import REPO, run_cli, write_config
 
 from trainer.cli import main
-from trainer.schedule import warmup_cosine
-from trainer.tokenizer import CharTokenizer
+from trainer.data.tokenizer import CharTokenizer
+from trainer.training.schedule import warmup_cosine
 
 
 def one_error_line(capsys) -> str:
@@ -197,7 +197,7 @@ def test_warmup_cosine_from_the_config_sets_the_learning_rate_of_every_step(tiny
     config = write_config(tmp_path / "fit.yaml", tiny_corpus, tmp_path / "run", max_steps=10, callbacks=schedule)
     extra = tmp_path / "schedule.yaml"
     extra.write_text("optimizer:\n  class_path: torch.optim.AdamW\n  init_args: {lr: 0.01}\n"
-                     "lr_scheduler:\n  class_path: trainer.schedule.WarmupCosine\n"
+                     "lr_scheduler:\n  class_path: trainer.training.schedule.WarmupCosine\n"
                      "  init_args: {warmup_steps: 3, min_lr: 0.001}\n")  # decay_steps: trainer.max_steps
     result = run_cli("fit", "--config", str(config), "--config", str(extra))
     assert result.returncode == 0, result.stderr[-2000:]
@@ -214,7 +214,7 @@ def test_the_scifi_config_uses_per_step_warmup_and_cosine(capsys):
         main(["fit", "--config", str(REPO / "configs" / "scifi.yaml"), "--print_config"])
     printed = yaml.safe_load(capsys.readouterr().out)
     scheduler = printed["lr_scheduler"]
-    assert scheduler["class_path"] == "trainer.schedule.WarmupCosine"
+    assert scheduler["class_path"] == "trainer.training.schedule.WarmupCosine"
     assert scheduler["init_args"]["warmup_steps"] > 0 and scheduler["init_args"]["min_lr"] > 0
     assert printed["trainer"]["max_steps"] > scheduler["init_args"]["warmup_steps"]
 
@@ -232,7 +232,7 @@ def test_warmup_cosine_values():
 def test_warmup_cosine_refuses_impossible_settings(tiny_corpus, tmp_path, capsys):
     config = write_config(tmp_path / "fit.yaml", tiny_corpus, tmp_path / "run", max_steps=10)
     extra = tmp_path / "schedule.yaml"
-    extra.write_text("lr_scheduler:\n  class_path: trainer.schedule.WarmupCosine\n"
+    extra.write_text("lr_scheduler:\n  class_path: trainer.training.schedule.WarmupCosine\n"
                      "  init_args: {warmup_steps: 50, min_lr: 0.0001}\n")
     assert main(["fit", "--config", str(config), "--config", str(extra)]) == 2
     assert "need 0 <= warmup_steps (50) <= decay_steps (10)" in one_error_line(capsys)
@@ -263,7 +263,7 @@ def test_fit_without_clipping_needs_no_api_newer_than_the_torch_floor(tiny_corpu
 
 
 def test_the_gradient_norm_is_the_norm_of_all_gradients_together():
-    from trainer.model import total_norm
+    from trainer.models.lstm import total_norm
 
     grads = [torch.tensor([3.0, 0.0]), torch.tensor([[4.0]]), torch.zeros(3)]
     assert float(total_norm(grads)) == pytest.approx(5.0)

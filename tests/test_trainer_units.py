@@ -8,12 +8,12 @@ import torch
 
 from trainer.checkpoint import load_checkpoint
 from trainer.cli import main
-from trainer.corpus import Corpus, encode_corpus
-from trainer.data import CarriedBatches
+from trainer.data.corpus import Corpus, encode_corpus
+from trainer.data.datamodule import CarriedBatches
+from trainer.data.tokenizer import CharTokenizer, WordTokenizer
 from trainer.errors import CheckpointError
-from trainer.generate import SamplingConfig, generate, pick
-from trainer.model import LSTMLanguageModel
-from trainer.tokenizer import CharTokenizer, WordTokenizer
+from trainer.models.lstm import LSTMLanguageModel
+from trainer.sharing.generate import SamplingConfig, generate, pick
 
 
 def test_the_char_tokenizer_round_trips_and_maps_unseen_characters_to_unknown():
@@ -163,7 +163,7 @@ def test_generate_mistakes_are_one_line(tmp_path, capsys, argv, message):
 
 
 def test_a_corpus_that_cannot_be_written_caches_its_tokens_in_the_users_cache(tiny_corpus, tmp_path, monkeypatch):
-    import trainer.corpus as corpus_module
+    import trainer.data.corpus as corpus_module
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(corpus_module.os, "access", lambda path, mode: False)  # as on a read-only mount

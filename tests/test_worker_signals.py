@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from fake_gutenberg import FakeBook, FakeGutenberg, gutenberg_text, prose
 
-from pipeline.build import MIN_BOOKS_FOR_WORKERS, Build
+from pipeline.build.run import MIN_BOOKS_FOR_WORKERS, Build
 from pipeline.config import BuildConfig, CorpusConfig
 from pipeline.errors import Interrupted
 

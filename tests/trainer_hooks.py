@@ -46,7 +46,7 @@ class WaitForSignalAtStep(Callback):
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
         if trainer.global_step != self.step:
             return
-        from trainer.callbacks import StopOnSignal
+        from trainer.training.callbacks import StopOnSignal
 
         [stop] = [c for c in trainer.callbacks if isinstance(c, StopOnSignal)]
         open(self.marker, "w").close()

@@ -1,11 +1,25 @@
-"""Train LSTM language models on corpora built by ``pipeline``: ``python -m trainer fit --config configs/scifi.yaml``.
+"""Train language models on corpora built by ``pipeline``: ``python -m trainer fit --config configs/scifi.yaml``.
 
-Modules, one per part: ``corpus`` (read a published corpus, encode its splits once into token
-memmaps), ``tokenizer`` (char and word), ``data`` (carried-state truncated-BPTT batches), ``model``
-(the LSTM LightningModule), ``checkpoint`` (atomic checksummed writes, verified reads, the tokenizer
-and corpus record of a checkpoint), ``schedule`` (per-step warmup + cosine), ``callbacks`` (stop on
-Ctrl-C/SIGTERM with a checkpoint, printed losses), ``generate`` (sampling and its command), ``cli``
-(LightningCLI and the table of extra commands). Beside them: ``gpt`` (a causal Transformer, or a
-pretrained GPT-2, chosen by ``architecture: gpt``; see ``architectures``) and ``bpe`` (byte-level
-BPE tokens).
+Packages, one job each, listed from the bottom layer up (a package imports only from those below it;
+``lint-imports`` checks this, with the contracts in pyproject.toml):
+
+- ``errors`` (the error hierarchy) and ``checkpoint`` (atomic checksummed writes, verified reads,
+  the corpus record of a checkpoint): what every part shares.
+- ``data/``: reading a published corpus, tokenizers (char, word, byte-level BPE), token memmaps and
+  the batches a model trains on (``CorpusDataModule``).
+- ``models/``: each model in one readable file (``lstm``, ``gpt`` with a pretrained GPT-2), and
+  ``architectures``, which picks one by name.
+- ``training/``: what a fit adds around the model: callbacks (stop on a signal with a checkpoint,
+  printed losses) and the per-step warmup + cosine schedule.
+- ``sharing/``: using what was trained: ``generate``, the OpenAI-style ``serve`` API and its page,
+  ``completions``, ``export`` (TorchScript, ONNX, a static page) and the page's assets.
+- ``cli``: LightningCLI's ``fit``, ``validate``, ``test`` and the extra commands; it parses and reports.
+
+``data``, ``models`` and ``training`` are independent of each other. Modules that moved keep their
+old import paths (``trainer.callbacks``, ``trainer.schedule``...; see ``_moved``), because run configs
+name classes by them.
 """
+
+from . import _moved
+
+_moved.install()

@@ -1,6 +1,6 @@
 """Checkpoints: written atomically with a checksum of their content, read safely, and what a run needs from one.
 
-Every command given a checkpoint takes its tokenizer from it (``tokenizer_of``), never from the corpus,
+Every command given a checkpoint takes its tokenizer from it (``data.tokenizer.tokenizer_of``), never from the corpus,
 and compares the corpus it was trained on (``corpus_record``) with the one it reads now.
 """
 
@@ -18,7 +18,6 @@ import torch
 from pytorch_lightning.plugins import TorchCheckpointIO
 
 from .errors import CheckpointError
-from .tokenizer import CharTokenizer, WordTokenizer, tokenizer_from_dict
 
 CHECKSUM_KEY = "content_sha256"
 """Top-level key of the checksum; every other key is covered by it."""
@@ -100,14 +99,6 @@ def load_checkpoint(path, map_location: Any = "cpu") -> dict:
     elif checkpoint["gutenberg_lstm"].get("format", 1) >= 2:  # format 1 predates checksums
         raise CheckpointError(f"{path} has lost its checksum; it was altered after it was written")
     return checkpoint
-
-
-def tokenizer_of(checkpoint: dict, path: Path | str = "the checkpoint") -> CharTokenizer | WordTokenizer:
-    """The tokenizer a checkpoint was trained with: the only one its weights understand."""
-    try:
-        return tokenizer_from_dict(checkpoint.get("vocabulary"))
-    except ValueError:
-        raise CheckpointError(f"{path} carries no vocabulary; it cannot encode text") from None
 
 
 def corpus_record(checkpoint: dict) -> dict:

@@ -25,11 +25,11 @@ from jsonargparse import Namespace
 from lightning_fabric.utilities.exceptions import MisconfigurationException
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple
 
-from .architectures import ARCHITECTURES, architecture_from_argv, architecture_of_checkpoint, model_class
-from .callbacks import RECEIVED, RunCheckpoint, StopOnSignal, stop_signals
 from .checkpoint import best_checkpoint, load_checkpoint
-from .data import CorpusDataModule
+from .data.datamodule import CorpusDataModule
 from .errors import ConfigError, Interrupted, TrainerError
+from .models.architectures import ARCHITECTURES, architecture_from_argv, architecture_of_checkpoint, model_class
+from .training.callbacks import RECEIVED, RunCheckpoint, StopOnSignal, stop_signals
 
 EXIT_CODES = """exit codes: 0 ok, 1 training failed (NaN loss: the last good checkpoint stays), 2 config, corpus or
 checkpoint error (one line says which), 130 interrupted (Ctrl-C or SIGTERM: fit saves a checkpoint first)"""
@@ -54,19 +54,19 @@ class ExtraCommand:
 
 
 def _run_generate(argv: list[str]) -> int:
-    from .generate import run_generate
+    from .sharing.generate import run_generate
 
     return run_generate(argv, prog=f"{program_name()} generate")
 
 
 def _run_serve(argv: list[str]) -> int:
-    from .serve import main as serve_main  # its web libraries load only when it runs
+    from .sharing.serve import main as serve_main  # its web libraries load only when it runs
 
     return serve_main(argv)
 
 
 def _run_export(argv: list[str]) -> int:
-    from .export import main as export_main
+    from .sharing.export import main as export_main
 
     return export_main(argv)
 
@@ -242,7 +242,7 @@ class TrainerCLI(LightningCLI):
 
     @staticmethod
     def configure_optimizers(lightning_module, optimizer, lr_scheduler=None):
-        # a scheduler that says so (trainer.schedule.WarmupCosine) is stepped after every optimizer step
+        # a scheduler that says so (trainer.training.schedule.WarmupCosine) is stepped after every optimizer step
         if lr_scheduler is not None and getattr(lr_scheduler, "interval", "epoch") == "step":
             return {"optimizer": optimizer, "lr_scheduler": {"scheduler": lr_scheduler, "interval": "step"}}
         return LightningCLI.configure_optimizers(lightning_module, optimizer, lr_scheduler)

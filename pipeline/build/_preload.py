@@ -2,6 +2,6 @@
 the workers use, and langdetect's language profiles, are loaded there once and shared by every fork."""
 
 from . import workers  # noqa: F401
-from .language import _detector_factory
+from ..corpus.language import _detector_factory
 
 _detector_factory()

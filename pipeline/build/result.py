@@ -6,11 +6,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .book import FAILED, Book, RunCounts, reason_kind
-from .config import SPLIT_NAMES
-from .errors import PipelineError
-from .selectors import Selection
-from .versions import PublishedVersion
+from ..book import FAILED, Book, RunCounts, reason_kind
+from ..config import SPLIT_NAMES
+from ..errors import PipelineError
+from ..discover.selectors import Selection
+from ..corpus.versions import PublishedVersion
 
 
 @dataclass

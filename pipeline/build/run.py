@@ -24,24 +24,24 @@ from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
-from .analysis import corpus_text
-from .book import Book
-from .cache import RawCache, remove_stale_parts
-from .config import BuildConfig, HttpConfig, default_delay
-from .dedup import DedupInput, find_duplicates
-from .download import TextSource
-from .errors import FetchError, Interrupted, SourceError
-from .fetcher import Fetcher
-from .http_client import PoliteClient
-from .lock import CorpusLock
-from .publish import PublishPlan, books_csv, content_key, publish
+from ..corpus.analysis import corpus_text
+from ..book import Book
+from ..fetch.cache import RawCache, remove_stale_parts
+from ..config import BuildConfig, HttpConfig, default_delay
+from ..corpus.dedup import DedupInput, find_duplicates
+from ..fetch.download import TextSource
+from ..errors import FetchError, Interrupted, SourceError
+from ..fetch.fetcher import Fetcher
+from ..fetch.client import PoliteClient
+from ..corpus.lock import CorpusLock
+from ..corpus.publish import PublishPlan, books_csv, content_key, publish
 from .result import BuildResult, NothingKeptError, compare, dropped_by_kind, manifest_counts
-from .selectors import Discovery, Selection
-from .shelves import Shelf, fetch_shelf_index
-from .site import GutenbergSite, UrlPolicy
-from .splits import SplitKeyRegistry, SplitSettings, resolve_split_settings, split_keys, split_of
+from ..discover.selectors import Discovery, Selection
+from ..discover.shelves import Shelf, fetch_shelf_index
+from ..fetch.site import GutenbergSite, UrlPolicy
+from ..corpus.splits import SplitKeyRegistry, SplitSettings, resolve_split_settings, split_keys, split_of
 from .steps import IO_STEPS, BookContext, CpuServices, IoServices, run_cpu_steps, run_steps
-from .versions import CURRENT, CorpusDir, PublishedVersion
+from ..corpus.versions import CURRENT, CorpusDir, PublishedVersion
 from .workers import CpuPool
 
 log = logging.getLogger(__name__)

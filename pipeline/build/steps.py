@@ -26,17 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .analysis import AnalysisCache, BookAnalysis
-from .book import FAILED, PENDING, Book, Outcome
-from .cleaned import CacheDamagedError, CleanCache
-from .config import CorpusConfig
-from .download import TextSource, download_text
-from .errors import Interrupted
-from .fetcher import Fetcher
-from .files import FolderSyncs
-from .filters import binary_filter, language_filter, length_filter
-from .metadata import add_metadata, text_only
-from .site import GutenbergSite
+from ..corpus.analysis import AnalysisCache, BookAnalysis
+from ..book import FAILED, PENDING, Book, Outcome
+from ..clean.cache import CacheDamagedError, CleanCache
+from ..config import CorpusConfig
+from ..fetch.download import TextSource, download_text
+from ..errors import Interrupted
+from ..fetch.fetcher import Fetcher
+from ..files import FolderSyncs
+from ..corpus.filters import binary_filter, language_filter, length_filter
+from ..discover.metadata import add_metadata, text_only
+from ..fetch.site import GutenbergSite
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .book import DOWNLOADED, DROPPED, FAILED, NOT_MODIFIED, SKIPPED, reason_kind
+from ..book import DOWNLOADED, DROPPED, FAILED, NOT_MODIFIED, SKIPPED, reason_kind
 from .result import BuildResult
 
 

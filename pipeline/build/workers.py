@@ -16,10 +16,10 @@ import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from .book import Book
+from ..book import Book
 from .steps import BookContext, CpuServices, run_cpu_steps
 
-PRELOAD = "pipeline._preload"
+PRELOAD = "pipeline.build._preload"
 _services: CpuServices | None = None
 
 
@@ -28,7 +28,7 @@ def _start_worker(services: CpuServices) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _services
     _services = services
-    from .language import _detector_factory
+    from ..corpus.language import _detector_factory
 
     _detector_factory()  # already loaded under forkserver; loaded once per worker under spawn
 

@@ -18,10 +18,10 @@ import re
 from dataclasses import asdict
 from pathlib import Path
 
-from .book import Book
-from .clean import CLEANER_VERSION, CleanOptions, clean
-from .errors import PipelineError
-from .files import FolderSyncs, seal, unseal, write_atomically
+from ..book import Book
+from ..errors import PipelineError
+from ..files import FolderSyncs, seal, unseal, write_atomically
+from .cleaner import CLEANER_VERSION, CleanOptions, clean
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ The rules look for literal anchors first and only then examine the lines around 
 is a few passes of C-speed searching over the text, not a Python loop per line.
 
 This module holds the interface (``clean``, ``clean_text``, the options, the result and its audit);
-the rules live by job in ``clean_markers`` (header and footer), ``clean_credits`` (what the
-producer added), ``clean_notes`` (transcriber's notes, and the zones every rule reads),
-``clean_context`` (additions told only by the book around them) and ``clean_lines`` (line and
-paragraph arithmetic).
+the rules live by job in ``markers`` (header and footer), ``credits`` (what the producer added),
+``notes`` (transcriber's notes, and the zones every rule reads), ``context`` (additions told only
+by the book around them) and ``lines`` (line and paragraph arithmetic); the records a run returns
+are in ``result``.
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 
-from .clean_lines import _bracket_blocks, _Lines, _merge, _Span, _tidy
-from .clean_markers import _footer_start, _header_end
-from .clean_notes import _note_spans
 from .decode import decode
+from .lines import _bracket_blocks, _Lines, _merge, _Span, _tidy
+from .markers import _footer_start, _header_end
+from .notes import _note_spans
+from .result import CleanOptions, CleanResult, Cut  # noqa: F401  (Cut: part of the interface)
 
 CLEANER_VERSION = 3
 """Bump when a rule changes what is cut: cached cleaned texts are keyed by it."""
@@ -44,44 +44,6 @@ ILLUSTRATION_RE = re.compile(r"\[[ \t]*Illustrations?\b", re.IGNORECASE)
 FOOTNOTE_RE = re.compile(r"\[[ \t]*Footnote\b", re.IGNORECASE)
 UNDERSCORE_RE = re.compile(r"(?<![\w_])_(?=\S)((?:[^_\n]|\n(?![ \t]*\n))+?)(?<=\S)_(?![\w_])")
 SUSPICIOUS_SHARE = 0.4
-
-
-@dataclass(frozen=True)
-class Cut:
-    """One removal: the rule that made it and the input lines (1-based, inclusive) it covered."""
-
-    rule: str
-    first_line: int
-    last_line: int
-    detail: str = ""
-
-
-@dataclass
-class CleanOptions:
-    remove_illustrations: bool = False
-    """Drop ``[Illustration: ...]`` markers (captions included)."""
-    remove_footnotes: bool = False
-    """Drop ``[Footnote N: ...]`` blocks (the references in the text stay)."""
-    remove_underscores: bool = False
-    """``_italic_`` → ``italic``."""
-    unwrap: bool = False
-    """Join the hard-wrapped lines of each prose paragraph into one line; verse and tables stay as they are."""
-
-
-@dataclass
-class CleanResult:
-    text: str
-    encoding: str
-    cuts: list[Cut] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
-    """Reasons to look at this book: empty or suspiciously small results, missing markers."""
-    input_lines: int = 0
-
-    def to_record(self) -> dict:
-        return {"encoding": self.encoding, "input_lines": self.input_lines, "output_chars": len(self.text),
-                "flags": list(self.flags),
-                "cuts": [{"rule": c.rule, "first_line": c.first_line, "last_line": c.last_line, "detail": c.detail}
-                         for c in self.cuts]}
 
 
 def clean(raw: bytes, options: CleanOptions | None = None) -> CleanResult:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .clean_lines import _block, _first_words, _inside, _is_display, _Lines, _looks_like_title, _paragraphs, _Span
+from .lines import _block, _first_words, _inside, _is_display, _Lines, _looks_like_title, _paragraphs, _Span
 
 ENGLISH_WORDS = frozenset(("the", "of", "and", "also", "known", "as", "or", "is", "was", "with", "which", "this",
                            "that", "by", "an", "a", "unknown", "its", "from", "written", "first", "published"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .clean_lines import (
+from .lines import (
     SEPARATOR_CHARS,
     _any_between,
     _block,

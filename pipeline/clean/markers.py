@@ -8,12 +8,9 @@ footer and header.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
-from .clean_lines import _first_words, _Lines, _paragraphs, _Span
-
-if TYPE_CHECKING:
-    from .clean import CleanResult
+from .lines import _first_words, _Lines, _paragraphs, _Span
+from .result import CleanResult
 
 START_RE = re.compile(
     r"^[ \t]*\*{3}[ \t]*START\s+OF\s+(?:THE\s+|THIS\s+)?(?:COPYRIGHTED\s+)?PROJECT\s+GUTENBERG"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .clean_context import _added_contents, _english_blurb, _word_on_contents
-from .clean_credits import (
+from .context import _added_contents, _english_blurb, _word_on_contents
+from .credits import (
     COPYRIGHT_RESEARCH_RE,
     CREDIT_START_RE,
     PRODUCER_NEEDLES,
@@ -23,7 +23,7 @@ from .clean_credits import (
     _producer_paragraph,
     _producer_preamble,
 )
-from .clean_lines import (
+from .lines import (
     BLANK_LINE_RE,
     RULE_LINE_RE,
     _any_between,

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .book import Book
-from .config import CorpusConfig
+from ..book import Book
+from ..config import CorpusConfig
+from ..files import FolderSyncs, seal, unseal, write_atomically
 from .dedup import minhash, normalise, text_fingerprint
-from .files import FolderSyncs, seal, unseal, write_atomically
 from .language import LanguageVerdict, analyse_language, detect_passages, foreign_runs, judge, remove_spans
 
 log = logging.getLogger(__name__)

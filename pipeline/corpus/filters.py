@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .book import Book, Outcome
-from .config import CorpusConfig
+from ..book import Book, Outcome
+from ..config import CorpusConfig
 
 MAX_NUL_SHARE = 0.001
 """More NUL characters than this share of a cleaned text: it was a binary file (no book holds NULs)."""

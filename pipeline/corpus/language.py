@@ -11,13 +11,14 @@ chunks langdetect is unsure of. The verdict is the share of the wanted languages
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from dataclasses import dataclass, field
 
-from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory, init_factory
+from langdetect.detector_factory import DetectorFactory, init_factory
 from langdetect.lang_detect_exception import LangDetectException
+
+from ..config import known_languages  # noqa: F401  (listed where the config is checked)
 
 CHUNKS = 10
 CHUNK_CHARS = 2000
@@ -54,12 +55,6 @@ def _detector_factory() -> DetectorFactory:
             loaded.set_seed(SEED)  # langdetect samples at random: a fixed seed makes every verdict repeatable
             _factory = loaded
         return _factory
-
-
-def known_languages() -> set[str]:
-    """The codes langdetect has a profile for. Read from the profile files' names: loading the profiles
-    costs ~55 MB and a second, which checking a config must not make the main process pay."""
-    return {entry.name for entry in os.scandir(PROFILES_DIRECTORY) if entry.is_file()}
 
 
 def detect(text: str) -> list[tuple[str, float]]:

@@ -12,7 +12,7 @@ import logging
 import os
 from pathlib import Path
 
-from .errors import LockedError
+from ..errors import LockedError
 
 log = logging.getLogger(__name__)
 

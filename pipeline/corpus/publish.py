@@ -32,13 +32,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import __version__
+from .. import __version__
+from ..book import Book
+from ..clean.cleaner import CLEANER_VERSION
+from ..config import SPLIT_NAMES, BuildConfig, CorpusConfig
+from ..errors import PublishError
+from ..files import fsync_dir
 from .analysis import ANALYSIS_VERSION
-from .book import Book
-from .clean import CLEANER_VERSION
-from .config import SPLIT_NAMES, BuildConfig, CorpusConfig
-from .errors import PublishError
-from .files import fsync_dir
 from .verify import verify_version
 from .versions import CorpusDir
 

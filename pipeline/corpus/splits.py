@@ -18,9 +18,9 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import DEFAULT_SPLIT_RATIOS, DEFAULT_SPLIT_SALT, CorpusConfig, format_ratios, normalised_ratios
-from .errors import ConfigError
-from .files import write_atomically
+from ..config import DEFAULT_SPLIT_RATIOS, DEFAULT_SPLIT_SALT, CorpusConfig, format_ratios, normalised_ratios
+from ..errors import ConfigError
+from ..files import write_atomically
 
 log = logging.getLogger(__name__)
 

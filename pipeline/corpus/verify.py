@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from .config import SPLIT_NAMES
-from .errors import UsageError
+from ..config import SPLIT_NAMES
+from ..errors import UsageError
 from .versions import CURRENT, CorpusDir
 
 BATCH_ROWS = 64

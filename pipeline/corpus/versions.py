@@ -24,8 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import PublishError, UsageError
-from .files import fsync_dir
+from ..errors import PublishError, UsageError
+from ..files import fsync_dir
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ import logging
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from .book import Book
-from .errors import SelectorNotFoundError
-from .fetcher import Fetcher
+from ..book import Book
+from ..errors import SelectorNotFoundError
+from ..fetch.fetcher import Fetcher
+from ..fetch.site import GutenbergSite
 from .shelves import normalise, parse_shelf_page
-from .site import GutenbergSite
 from .top import RankedAuthor
 
 log = logging.getLogger(__name__)

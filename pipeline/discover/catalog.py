@@ -9,10 +9,9 @@ from __future__ import annotations
 import csv
 import io
 
-from .book import Book
-from .errors import LayoutChangedError
+from ..book import Book, parse_book_id
+from ..errors import LayoutChangedError
 from .shelves import Shelf, normalise
-from .site import parse_book_id
 
 REQUIRED_COLUMNS = ("Text#", "Type", "Title", "Language", "Authors", "Bookshelves")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from .book import Book, Outcome
-from .errors import FetchError, NotFoundError
-from .fetcher import Fetcher
-from .site import GutenbergSite
+from ..book import Book, Outcome
+from ..errors import FetchError, NotFoundError
+from ..fetch.fetcher import Fetcher
+from ..fetch.site import GutenbergSite
 
 NS = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",

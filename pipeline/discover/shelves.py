@@ -10,10 +10,11 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
-from .book import Book
-from .errors import EmptyShelfError, LayoutChangedError, ShelfNotFoundError, SourceError
-from .fetcher import Fetcher
-from .site import GutenbergSite, parse_book_id
+from ..book import Book, parse_book_id
+from ..errors import EmptyShelfError, LayoutChangedError, ShelfNotFoundError, SourceError
+from ..fetch.fetcher import Fetcher
+from ..fetch.site import GutenbergSite
+from ..selection import slugify
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,6 @@ BOOK_HREF = re.compile(r"^(?:https?://[^/]+)?/ebooks/(\d+)/?$")
 NEXT_QUERY = re.compile(r"start_index=([0-9]{1,7})", re.ASCII)
 EMPTY_SHELF = "No books on this shelf"
 MAX_PAGES = 10_000
-MAX_SLUG = 80
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,6 @@ class Shelf:
 def normalise(text: str) -> str:
     """What shelf matching compares: case, punctuation and spacing ignored."""
     return re.sub(r"[\W_]+", "", text.casefold())
-
-
-def slugify(name: str) -> str:
-    """A folder name for a shelf: word characters and dashes only (never '.', '/' or '\\'), at most 80."""
-    return re.sub(r"[\W_]+", "-", name.casefold())[:MAX_SLUG].strip("-") or "shelf"
 
 
 def parse_shelf_index(html: str | bytes) -> list[Shelf]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 
-from .book import Book
-from .errors import SelectorNotFoundError
+from ..book import Book
+from ..errors import SelectorNotFoundError
 from .metadata import TEXT_TYPE
 from .shelves import normalise
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 from bs4 import BeautifulSoup
 
-from .book import Book
-from .errors import LayoutChangedError
-from .fetcher import Fetcher
-from .site import GutenbergSite, parse_book_id
+from ..book import Book, parse_book_id
+from ..errors import LayoutChangedError
+from ..fetch.fetcher import Fetcher
+from ..fetch.site import GutenbergSite
+from ..selection import PERIODS
 
 TOP_PATH = "/browse/scores/top"
-PERIODS = (1, 7, 30)
 """Days a Top 100 list counts downloads over."""
 # \d matches any script's digits here (١٢٣ too), so such links are seen, then refused by parse_book_id
 BOOK_HREF = re.compile(r"^(?:https?://[^/]+)?/ebooks/(\d+)/?$")

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import CacheCorruptError, CacheWriteError
+from ..errors import CacheCorruptError, CacheWriteError
 
 log = logging.getLogger(__name__)
 

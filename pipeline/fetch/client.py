@@ -31,9 +31,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from . import PROJECT_NAME, PROJECT_URL, __version__
-from .config import HttpConfig
-from .errors import CacheWriteError, FetchError, Interrupted, NotFoundError
+from .. import PROJECT_NAME, PROJECT_URL, __version__
+from ..config import HttpConfig
+from ..errors import CacheWriteError, FetchError, Interrupted, NotFoundError
 from .site import UrlPolicy
 from .watchdog import Attempt, Watchdog, WatchedAdapter
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..book import DOWNLOADED, NOT_MODIFIED, Book
+from ..errors import FetchError, NotFoundError
 from . import mirror as mirror_layout
-from .book import DOWNLOADED, NOT_MODIFIED, Book
-from .errors import FetchError, NotFoundError
 from .fetcher import Fetched, Fetcher
 from .site import GutenbergSite
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
+from ..errors import FetchError, NotFoundError
 from .cache import CacheEntry, RawCache
-from .errors import FetchError, NotFoundError
-from .http_client import CHUNK, PoliteClient
+from .client import CHUNK, PoliteClient
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-MAX_BOOK_ID = 9_999_999
-"""Gutenberg's ids are under 100,000; anything past seven digits is not a book id but a hostile page."""
-
-_ASCII_ID = re.compile(r"[0-9]{1,7}")
 _BLANK_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 _KNOWN_PATHS = [re.compile(p, re.ASCII) for p in (
     r"/robots\.txt",
@@ -31,15 +27,6 @@ _PAGE_QUERY = re.compile(r"start_index=[0-9]{1,7}", re.ASCII)
 _MIRROR_PATH = re.compile(r"/(?:[0-9]/)+(?P<n>[0-9]{1,7})/(?P=n)(?:-0|-8)?\.txt", re.ASCII)
 # what no known path needs, and what path tricks are made of
 _SUSPECT = re.compile(r"%|\\|//|(?:^|/)\.\.?(?:/|$)")
-
-
-def parse_book_id(text: str) -> int | None:
-    """A book id from text: ASCII digits only (``١٢٣`` is not 123), from 1 to MAX_BOOK_ID; else None."""
-    text = text.strip()
-    if not _ASCII_ID.fullmatch(text):
-        return None
-    number = int(text)
-    return number if 1 <= number <= MAX_BOOK_ID else None
 
 
 @dataclass(frozen=True)

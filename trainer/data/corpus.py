@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from ..errors import CorpusError
 from .bpe import BPETokenizer
-from .errors import CorpusError
 from .tokenizer import CharTokenizer, Vocabulary, WordTokenizer, tokenizer_from_dict
 
 Tokenizer = CharTokenizer | WordTokenizer | BPETokenizer

@@ -23,10 +23,11 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
+from ..checkpoint import corpus_record, load_checkpoint
+from ..errors import ConfigError, CorpusError
 from .bpe import BPETokenizer
-from .checkpoint import corpus_record, load_checkpoint, tokenizer_of
 from .corpus import Corpus, EncodedSplits, encode_corpus
-from .errors import ConfigError, CorpusError
+from .tokenizer import tokenizer_of
 
 MODES = ("carried", "random")
 

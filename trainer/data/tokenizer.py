@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..errors import CheckpointError
+
 UNK = "<unk>"
 WORD_PATTERN = re.compile(r"\w+|[^\w\s]|\n")
 _NO_SPACE_BEFORE = set(".,;:!?)]}'\"\n")
@@ -113,3 +115,11 @@ def tokenizer_from_dict(state: dict) -> CharTokenizer | WordTokenizer:
     if not isinstance(state, dict) or state.get("kind") not in kinds or not isinstance(state.get("symbols"), list):
         raise ValueError("not a tokenizer of this trainer")
     return kinds[state["kind"]](state["symbols"])
+
+
+def tokenizer_of(checkpoint: dict, path: str | object = "the checkpoint") -> CharTokenizer | WordTokenizer:
+    """The tokenizer a checkpoint was trained with: the only one its weights understand."""
+    try:
+        return tokenizer_from_dict(checkpoint.get("vocabulary"))
+    except ValueError:
+        raise CheckpointError(f"{path} carries no vocabulary; it cannot encode text") from None

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
-ARCHITECTURES = {"lstm": "trainer.model:LSTMLanguageModel", "gpt": "trainer.gpt:GPTLanguageModel"}
+ARCHITECTURES = {"lstm": "trainer.models.lstm:LSTMLanguageModel", "gpt": "trainer.models.gpt:GPTLanguageModel"}
 DEFAULT = "lstm"
 
 

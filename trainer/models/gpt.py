@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import ConfigError
-from .model import LSTMLanguageModel
+from ..errors import ConfigError
+from .lstm import LSTMLanguageModel
 
 ARCHITECTURE = "gpt"
 

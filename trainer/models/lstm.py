@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import CheckpointError, ConfigError, NonFiniteLossError
+from ..errors import CheckpointError, ConfigError, NonFiniteLossError
 
 CHECKPOINT_FORMAT = 2
 """1: no checksum, no corpus record; 2: both (see checkpoint.py)."""

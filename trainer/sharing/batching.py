@@ -23,7 +23,7 @@ import torch
 
 from .generate import SamplingConfig, StopSequences, pick, prompt_ids, stream_decoder
 
-log = logging.getLogger("trainer.serve")
+log = logging.getLogger("trainer.sharing.serve")
 
 # (text, finish_reason): finish_reason is None until the last call, then "stop", "length" or "error"
 Emit = Callable[[str, str | None], None]

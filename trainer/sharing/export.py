@@ -24,9 +24,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .errors import ConfigError, TrainerError
+from ..errors import ConfigError, TrainerError
+from ..models.lstm import LSTMLanguageModel
 from .generate import load_model
-from .model import LSTMLanguageModel
 from .webassets import ORT_FILES, STATIC, find_ort_web
 
 FORMATS = ("onnx", "torchscript")
@@ -210,7 +210,7 @@ def copy_page(directory: Path) -> list[str]:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from .errors import OneLineArgparse
+    from ..errors import OneLineArgparse
     from .generate import EXIT_CODES
 
     parser = OneLineArgparse(

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import torch
 
-from . import architectures
-from .checkpoint import load_checkpoint, tokenizer_of
-from .errors import CheckpointError, ConfigError, OneLineArgparse
-from .model import LSTMLanguageModel
-from .tokenizer import UNK, WORD_PATTERN, CharTokenizer, WordTokenizer
+from ..checkpoint import load_checkpoint
+from ..data.tokenizer import UNK, WORD_PATTERN, CharTokenizer, WordTokenizer, tokenizer_of
+from ..errors import CheckpointError, ConfigError, OneLineArgparse
+from ..models import architectures
+from ..models.lstm import LSTMLanguageModel
 
 EXIT_CODES = "exit codes: 0 ok, 2 a wrong argument or checkpoint (one line says which), 130 interrupted"
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import torch
 
+from ..errors import ConfigError
 from .completions import (
     APIError,
     ServeConfig,
@@ -35,10 +36,9 @@ from .completions import (
     make_request_model,
     one_line_validation_error,
 )
-from .errors import ConfigError
 from .generate import SamplingConfig, load_model
 
-log = logging.getLogger("trainer.serve")
+log = logging.getLogger("trainer.sharing.serve")
 
 
 def create_app(checkpoint: Path, name: str | None = None, settings: ServeConfig | None = None, device: str = "cpu"):
@@ -283,7 +283,7 @@ def create_app(checkpoint: Path, name: str | None = None, settings: ServeConfig 
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from .errors import OneLineArgparse
+    from ..errors import OneLineArgparse
     from .generate import EXIT_CODES
 
     defaults = ServeConfig()

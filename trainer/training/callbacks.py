@@ -115,7 +115,7 @@ class PrintLosses(Callback):
 
     def __init__(self, every_n_steps: int = 10):
         if every_n_steps < 1:
-            from .errors import ConfigError
+            from ..errors import ConfigError
 
             raise ConfigError(f"PrintLosses every_n_steps must be 1 or more, not {every_n_steps}")
         self.every_n_steps = every_n_steps

@@ -3,7 +3,7 @@
 ``WarmupCosine`` is nanoGPT's and litgpt's: a linear warmup, then a cosine decay to a minimum, then flat::
 
     lr_scheduler:
-      class_path: trainer.schedule.WarmupCosine
+      class_path: trainer.training.schedule.WarmupCosine
       init_args: {warmup_steps: 500, decay_steps: 30000, min_lr: 0.0002}
 """
 
@@ -14,7 +14,7 @@ import math
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 
 def warmup_cosine(step: int, base_lr: float, warmup_steps: int, decay_steps: int, min_lr: float) -> float:
