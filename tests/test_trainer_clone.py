@@ -1,4 +1,4 @@
-"""Every trainer command README shows, run from a fresh clone of the repository in a temporary folder.
+"""Every trainer command README and the docs/ pages show, run from a fresh clone of the repository in a temp folder.
 
 A fresh clone holds only what git tracks: a checkpoint or log committed by mistake (runs/ is
 ignored) or a file the commands need but git lacks shows up here, not on a new user's machine.
@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from doc_commands import all_code_lines, fresh_clone, optional_parts_as_written, unique
 from test_gpt2 import write_tiny_gpt2
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,19 +32,14 @@ SHRINK_GPT = [*SHRINK[:-6], "--model.n_layer", "1", "--model.n_head", "2", "--mo
               "--model.block_size", "16"]
 
 
-def readme_trainer_commands() -> list[list[str]]:
-    """The ``python -m trainer ...`` lines of README's code blocks (indented), with their continuation lines.
+def doc_trainer_commands() -> list[tuple[str, list[str]]]:
+    """The ``python -m trainer ...`` lines of the code blocks (indented) of README and every docs/ page, with
+    their continuation lines, each with the page that shows it; a command shown twice is run once, where first shown.
 
     Optional parts of a synopsis (``[--port 8000]``) are run too, as a user copying them would.
     """
-    text = (REPO / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
-    commands = []
-    for line in text.splitlines():
-        match = re.match(r"^ {4}(python -m trainer .*)$", line)
-        if match:
-            command = re.sub(r"\[([^\]]*)\]", r"\1", match.group(1).split("  #")[0])
-            commands.append(shlex.split(command, comments=True))
-    return commands
+    lines = unique([line for line in all_code_lines(REPO) if line.text.startswith("python -m trainer ")])
+    return [(line.page, shlex.split(optional_parts_as_written(line.text), comments=True)) for line in lines]
 
 
 def check_serve(argv: list[str], clone: Path, env: dict) -> None:
@@ -65,26 +61,20 @@ def check_serve(argv: list[str], clone: Path, env: dict) -> None:
     assert "Traceback" not in rest, rest[-2000:]
 
 
-def fresh_clone(target: Path) -> Path:
-    if not (REPO / ".git").exists():
-        pytest.skip("not a git checkout: nothing to clone")
-    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
-    subprocess.run(["git", "clone", "--quiet", "--no-checkout", str(REPO), str(target)], check=True)
-    subprocess.run(["git", "-C", str(target), "checkout", "--quiet", head.stdout.strip()], check=True)
-    return target
-
-
-@pytest.mark.timeout(1800)  # eight real runs, each starting Python and Lightning
-def test_every_trainer_command_of_the_readme_runs_from_a_fresh_clone(tiny_corpus, tmp_path):
-    commands = readme_trainer_commands()
+@pytest.mark.timeout(1800)  # some twenty real runs, each starting Python and Lightning
+def test_every_trainer_command_of_the_docs_runs_from_a_fresh_clone(tiny_corpus, tmp_path):
+    shown = doc_trainer_commands()
+    commands = [command for _, command in shown]
     assert len(commands) >= 6 and any("configs/debug.yaml" in c for c in commands), commands
+    pages = {page for page, _ in shown}
+    assert {"README.md", "docs/training.md", "docs/sharing.md"} <= pages, pages  # the tour and the pages are read
     clone = fresh_clone(tmp_path / "clone")
     assert not (clone / "runs").exists(), "a fresh clone must not hold runs/ (checkpoints and logs are not tracked)"
     shutil.copytree(tiny_corpus, clone / "corpora" / "science-fiction", symlinks=True,
                     ignore=shutil.ignore_patterns("tokens"))
     env = dict(os.environ, PYTHONPATH=str(clone), PYTHONWARNINGS="ignore")
-    gpt2 = write_tiny_gpt2(tmp_path / "gpt2")  # README's /path/to/gpt2: a local folder, never downloaded
-    for command in commands:
+    gpt2 = write_tiny_gpt2(tmp_path / "gpt2")  # the docs' /path/to/gpt2: a local folder, never downloaded
+    for page, command in shown:
         argv = [str(gpt2) if arg == "/path/to/gpt2" else arg for arg in command[3:]]
         configured = " ".join(argv)
         if argv[0] in ("fit", "validate", "test") and "configs/debug.yaml" not in configured:
@@ -96,8 +86,8 @@ def test_every_trainer_command_of_the_readme_runs_from_a_fresh_clone(tiny_corpus
             continue
         result = subprocess.run([sys.executable, "-m", "trainer", *argv], cwd=clone, env=env, capture_output=True,
                                 text=True, timeout=600)
-        assert result.returncode == 0, (command, result.stderr[-2000:])
-        assert "Traceback" not in result.stderr, (command, result.stderr[-2000:])
+        assert result.returncode == 0, (page, command, result.stderr[-2000:])
+        assert "Traceback" not in result.stderr, (page, command, result.stderr[-2000:])
         if argv[:3] == ["fit", "--config", "configs/debug.yaml"]:
             printed = [line for line in result.stdout.splitlines() if "train_loss" in line or "val_loss" in line]
             assert len(printed) >= 4, result.stdout[-2000:]  # a debug fit shows its losses
