@@ -10,8 +10,8 @@ import pandas as pd
 
 from ..book import reason_kind
 from ..config import SPLIT_NAMES
-from ..errors import UsageError
 from ..corpus.versions import CURRENT, CorpusDir
+from ..errors import UsageError
 
 
 @dataclass

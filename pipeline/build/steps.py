@@ -26,17 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..corpus.analysis import AnalysisCache, BookAnalysis
 from ..book import FAILED, PENDING, Book, Outcome
 from ..clean.cache import CacheDamagedError, CleanCache
 from ..config import CorpusConfig
-from ..fetch.download import TextSource, download_text
-from ..errors import Interrupted
-from ..fetch.fetcher import Fetcher
-from ..files import FolderSyncs
+from ..corpus.analysis import AnalysisCache, BookAnalysis
 from ..corpus.filters import binary_filter, language_filter, length_filter
 from ..discover.metadata import add_metadata, text_only
+from ..errors import Interrupted
+from ..fetch.download import TextSource, download_text
+from ..fetch.fetcher import Fetcher
 from ..fetch.site import GutenbergSite
+from ..files import FolderSyncs
 
 log = logging.getLogger(__name__)
 
