@@ -120,7 +120,8 @@ class CorpusConfig:
     split_salt: str | None = None
     """Salt of the split hash. None: the corpus's own, or ``gutenberg-lstm`` for a new corpus."""
     allow_empty_splits: bool = False
-    """Accept shares that leave val or test empty (a corpus only for training, say)."""
+    """Accept a corpus whose val or test split holds no book: shares of 0 (a corpus only for training, say), or
+    fewer than 3 kept books (otherwise refused: a trainable corpus has a book in each split)."""
     reshuffle: bool = False
     """Accept split shares or a salt other than the corpus's own: every book is placed again, and some move."""
     shard_size: int = 64 * MiB

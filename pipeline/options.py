@@ -73,7 +73,8 @@ def add_corpus_options(parser: argparse.ArgumentParser) -> None:
                         help="salt of the split hash; fixed when a corpus is first built (default: the corpus's "
                              f"own, {DEFAULT_SPLIT_SALT!r} for a new corpus)")
     corpus.add_argument("--allow-empty-splits", action="store_true",
-                        help="accept a --split that leaves val or test at 0 (e.g. 100/0/0)")
+                        help="publish a corpus that leaves val or test without a book: a --split with a 0 share "
+                             "(e.g. 100/0/0), or a selection of fewer than 3 books")
     corpus.add_argument("--reshuffle", action="store_true",
                         help="accept a --split or --split-salt other than the corpus's own: every book is placed "
                              "again and some move between train, val and test")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from ..book import FAILED, Book, RunCounts, reason_kind
 from ..config import SPLIT_NAMES
-from ..errors import PipelineError
-from ..discover.selectors import Selection
 from ..corpus.versions import PublishedVersion
+from ..discover.selectors import Selection
+from ..errors import PipelineError
 
 
 @dataclass
@@ -22,6 +22,8 @@ class BuildResult:
     """Where the book list and texts came from, for the summary."""
     corpus_dir: Path
     dry_run: bool = False
+    cached_ids: set[int] = field(default_factory=set)
+    """In a dry run: the books whose text is already in the download cache (a build only revalidates them)."""
     counts: RunCounts = field(default_factory=RunCounts)
     metadata_notes: dict[int, str] = field(default_factory=dict)
     """Books whose RDF could not be read, with why (not fatal)."""
@@ -80,6 +82,11 @@ class NothingKeptError(PipelineError):
     def __init__(self, message: str, result: BuildResult):
         super().__init__(message)
         self.result = result
+
+
+class TooFewBooksError(NothingKeptError):
+    """Fewer books were kept than a trainable corpus needs (one each for train, val and test); nothing was
+    published (``--allow-empty-splits`` publishes them anyway)."""
 
 
 def compare(previous: PublishedVersion | None, books: list[Book]) -> dict:

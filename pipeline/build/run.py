@@ -24,30 +24,44 @@ from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
-from ..corpus.analysis import corpus_text
 from ..book import Book
-from ..fetch.cache import RawCache, remove_stale_parts
 from ..config import BuildConfig, HttpConfig, default_delay
+from ..corpus.analysis import corpus_text
 from ..corpus.dedup import DedupInput, find_duplicates
-from ..fetch.download import TextSource
-from ..errors import FetchError, Interrupted, SourceError
-from ..fetch.fetcher import Fetcher
-from ..fetch.client import PoliteClient
 from ..corpus.lock import CorpusLock
 from ..corpus.publish import PublishPlan, books_csv, content_key, publish
-from .result import BuildResult, NothingKeptError, compare, dropped_by_kind, manifest_counts
+from ..corpus.splits import (
+    MIN_TRAINABLE_BOOKS,
+    SplitKeyRegistry,
+    SplitSettings,
+    fill_empty_splits,
+    placements_of,
+    resolve_split_settings,
+    split_keys,
+    split_of,
+)
+from ..corpus.versions import CURRENT, CorpusDir, PublishedVersion
 from ..discover.selectors import Discovery, Selection
 from ..discover.shelves import Shelf, fetch_shelf_index
+from ..errors import FetchError, Interrupted, SourceError
+from ..fetch.cache import RawCache, remove_stale_parts
+from ..fetch.client import PoliteClient
+from ..fetch.download import TextSource
+from ..fetch.fetcher import Fetcher
 from ..fetch.site import GutenbergSite, UrlPolicy
-from ..corpus.splits import SplitKeyRegistry, SplitSettings, resolve_split_settings, split_keys, split_of
+from .result import BuildResult, NothingKeptError, TooFewBooksError, compare, dropped_by_kind, manifest_counts
 from .steps import IO_STEPS, BookContext, CpuServices, IoServices, run_cpu_steps, run_steps
-from ..corpus.versions import CURRENT, CorpusDir, PublishedVersion
 from .workers import CpuPool
 
 log = logging.getLogger(__name__)
 
 
 MIN_BOOKS_FOR_WORKERS = 16
+LISTED_FROM = {"shelf": "shelf pages of {base}", "author": "author pages of {base}",
+               "top": "the Top 100 page of {base}", "ids": "book ids given, texts from {base}",
+               "ids-file": "book ids from a file, texts from {base}", "subject": "catalog of {base}",
+               "language": "catalog of {base}"}
+"""How the summary names the source of each selector's book list (``--source shelf``, the default)."""
 """Below this many books a build runs its CPU steps in the main process: starting workers costs seconds."""
 
 
@@ -117,6 +131,7 @@ class Build:
             result = BuildResult(shelf=shelf, books=books, source=self.describe_source(), corpus_dir=corpus.root,
                                  dry_run=True, version=corpus.current())
             result.counts.found = len(books)
+            result.cached_ids = {b.id for b in books if self.fetcher.cache.text_url(self.text_source.name, b.id)}
             return result
         with CorpusLock(corpus.root):
             corpus.remove_leftovers()
@@ -151,9 +166,14 @@ class Build:
         return settings
 
     def describe_source(self) -> str:
-        listing = "catalog" if self.config.source == "catalog" else "shelf pages"
+        """Where the book list and the texts come from, as the summary's first line says it."""
+        base = self.config.base_url
+        if self.config.source == "catalog":
+            listings = [f"catalog of {base}"]
+        else:
+            listings = list(dict.fromkeys(LISTED_FROM[s.kind].format(base=base) for s in self.config.all_selectors))
         texts = f", texts from mirror {self.config.mirror}" if self.config.mirror else ""
-        return f"{listing} of {self.config.base_url}{texts}"
+        return "; ".join(listings) + texts
 
     def resolve(self) -> Selection:
         return self.discovery.resolve(self.config.all_selectors, self.config.name)
@@ -290,15 +310,22 @@ class Build:
         kept = [b.id for b in books if b.usable]
         duplicates = {b.id: b.kept_id for b in books if b.kept_id is not None}
         keys = split_keys(kept, duplicates, known)
+        if self.config.corpus.reshuffle:  # every book is placed again, by hash and, where a split is empty, by hand
+            placed, new_keys = {}, {keys[book] for book in kept}
+        else:
+            placed = {**placements_of(previous, settings), **registry.placements()}
+            new_keys = {keys[book] for book in kept if book not in known and keys[book] not in set(known.values())}
+        added_placements = fill_empty_splits([keys[b] for b in kept], new_keys, settings.salt, settings.ratios, placed)
+        placed.update(added_placements)
         for book in books:
             if book.id in keys:
                 book.split_key = keys[book.id]
-                book.split = split_of(keys[book.id], settings.salt, settings.ratios)
+                book.split = split_of(keys[book.id], settings.salt, settings.ratios, placed)
             elif book.id in known:
                 book.split_key = known[book.id]  # dropped this time; shown so the row explains itself
         added = {book: key for book, key in keys.items() if book not in known}
-        if added or registry.settings() != settings:
-            registry.save({**known, **added}, settings)
+        if added or added_placements or registry.settings() != settings or registry.placements() != placed:
+            registry.save({**known, **added}, settings, placed)
 
     def publish(self, result: BuildResult, corpus: CorpusDir, previous: PublishedVersion | None) -> None:
         books = result.books
@@ -323,6 +350,15 @@ class Build:
             what = f"shelf {result.shelf.name!r}" if result.shelf.id is not None else repr(result.shelf.name)
             raise NothingKeptError(f"no book of {what} was kept ({detail}); "
                                    f"nothing was published{kept_note}", result)
+        corpus_config = self.config.corpus
+        if len(result.kept) < MIN_TRAINABLE_BOOKS and not corpus_config.allow_empty_splits:
+            kept_note = f"; {previous.path.name} stays current" if previous and not broken else ""
+            result.version = previous.path if previous and not broken else None
+            raise TooFewBooksError(
+                f"{result.shelf.described} gave {len(result.kept)} kept "
+                f"book{'' if len(result.kept) == 1 else 's'}; a trainable corpus needs {MIN_TRAINABLE_BOOKS} (one "
+                f"each for train, val and test): select more books, or add --allow-empty-splits to publish it "
+                f"anyway{kept_note}", result)
         plan = PublishPlan(
             shelf=result.shelf.manifest_record(),
             source={"base_url": self.config.base_url, "listing": self.config.source, "mirror": self.config.mirror},

@@ -19,8 +19,13 @@ def print_summary(result: BuildResult, *, verbose: bool = False) -> None:
         for book in result.books:
             author = f" — {book.author}" if book.author else ""
             print(f"  #{book.id:<6} {book.title}{author}")
-        print(f"dry run: {len(result.books)} books would be fetched and published under {result.corpus_dir}; "
-              f"nothing was downloaded")
+        cached = len(result.cached_ids & {b.id for b in result.books})
+        fetched = len(result.books) - cached
+        plans = [f"{fetched} would be downloaded"] if fetched else []
+        if cached:
+            plans.append(f"{cached} already in the download cache would be checked for changes")
+        print(f"dry run: {len(result.books)} books; {' and '.join(plans) or 'nothing to fetch'}, then published "
+              f"under {result.corpus_dir}; nothing was downloaded")
         return
     counts = result.counts.by_status
     print(f"  downloaded    {counts[DOWNLOADED]:>5}  ({result.counts.bytes_downloaded / 1e6:.1f} MB)")
@@ -49,8 +54,10 @@ def print_summary(result: BuildResult, *, verbose: bool = False) -> None:
     if disagree:
         print("  language differs from the metadata: " + ", ".join(
             f"#{b.id} ({'+'.join(b.languages)} → {b.language_detected})" for b in disagree))
-    if result.metadata_notes:
-        ids = ", ".join(f"#{i}" for i in sorted(result.metadata_notes))
+    failed = {b.id for b in result.failed}
+    noted = sorted(set(result.metadata_notes) - failed)  # a failed book is listed once, under "failed"
+    if noted:
+        ids = ", ".join(f"#{i}" for i in noted)
         print(f"  without RDF metadata (kept, listing data used): {ids}")
     if result.repaired:
         print(f"  repaired: {result.repaired}")

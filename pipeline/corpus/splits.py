@@ -6,6 +6,10 @@ copy's id for a duplicate edition, and once a book has a key it keeps it for eve
 ``<corpus>/split_keys.json``, which only grows and which pruning never touches. So adding or
 removing other books, or a book missing for a night, never moves a book.
 
+A corpus of a few books would often leave val or test empty by hash alone; then the books nearest
+the empty split's interval are placed in it (``fill_empty_splits``), and the placement is recorded
+in ``split_keys.json`` beside the keys, so that it, too, holds for ever.
+
 The salt and the shares are fixed when a corpus is first split (and recorded beside the keys):
 later builds use them, and refuse others unless told to ``--reshuffle``.
 """
@@ -25,18 +29,64 @@ from ..files import write_atomically
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
+MIN_TRAINABLE_BOOKS = len(SPLITS)
+"""A corpus a model can be trained, validated and tested on holds at least one book per split."""
 
 
-def split_of(key: int, salt: str, ratios: tuple[float, float, float]) -> str:
+def position(key: int, salt: str) -> float:
+    """Where a split key falls in [0, 1): its salted sha256, read as a number."""
     digest = hashlib.sha256(f"{salt}\x00{key}".encode()).digest()
-    position = int.from_bytes(digest[:8], "big") / 2**64
-    total = sum(ratios)
-    bound = 0.0
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def bounds(ratios: tuple[float, float, float]) -> dict[str, tuple[float, float]]:
+    """Each split's interval of [0, 1) under the shares."""
+    total, low, intervals = sum(ratios), 0.0, {}
     for name, ratio in zip(SPLITS, ratios):
-        bound += ratio / total
-        if position < bound:
+        intervals[name] = (low, low + ratio / total)
+        low += ratio / total
+    return intervals
+
+
+def split_of(key: int, salt: str, ratios: tuple[float, float, float], placed: dict[int, str] | None = None) -> str:
+    """The split of a key: where the hash puts it, unless the key was placed to fill an empty split."""
+    if placed and key in placed:
+        return placed[key]
+    where = position(key, salt)
+    for name, (_, high) in bounds(ratios).items():
+        if where < high:
             return name
     return next(name for name, ratio in zip(reversed(SPLITS), reversed(ratios)) if ratio > 0)
+
+
+def fill_empty_splits(kept_keys: list[int], new_keys: set[int], salt: str, ratios: tuple[float, float, float],
+                      placed: dict[int, str]) -> dict[int, str]:
+    """Placements that give every split with a share at least one book, moving only keys not placed before.
+
+    A few books split by hash often leave val or test empty (three books at 90/5/5 do, most of the
+    time). For each empty split, the new key whose hash lies nearest the split's interval goes there,
+    taken from a split that keeps at least one book. Keys placed in an earlier build never move, so a
+    refresh can only fill a split with books it has not published before.
+    """
+    split = {key: split_of(key, salt, ratios, placed) for key in kept_keys}
+    counts = {name: 0 for name in SPLITS}
+    for key in kept_keys:
+        counts[split[key]] += 1
+    intervals, added = bounds(ratios), {}
+    for name, ratio in zip(SPLITS, ratios):
+        if ratio <= 0 or counts[name] > 0:
+            continue
+        low, high = intervals[name]
+        candidates = [key for key in sorted(set(kept_keys) & new_keys)
+                      if key not in added and counts[split[key]] > 1]
+        if not candidates:
+            continue
+        where = {key: position(key, salt) for key in candidates}
+        nearest = min(candidates, key=lambda key: (max(low - where[key], where[key] - high, 0.0), key))
+        counts[split[nearest]] -= 1
+        counts[name] += 1
+        split[nearest] = added[nearest] = name
+    return added
 
 
 def split_keys(kept: list[int], duplicates: dict[int, int], previous: dict[int, int]) -> dict[int, int]:
@@ -59,6 +109,24 @@ def split_keys(kept: list[int], duplicates: dict[int, int], previous: dict[int, 
     for copy, kept_id in duplicates.items():
         keys[copy] = keys[kept_id]
     return keys
+
+
+def placements_of(version, settings: SplitSettings) -> dict[int, str]:
+    """The placements a published version shows: kept books whose split is not where the hash puts their key.
+
+    ``split_keys.json`` records them; this reads them back from ``books.csv`` when that file was lost.
+    """
+    if version is None:
+        return {}
+    placed = {}
+    for row in version.kept.values():
+        try:
+            key, split = int(row["split_key"]), row["split"]
+        except (KeyError, TypeError, ValueError):
+            continue
+        if split in SPLITS and split != split_of(key, settings.salt, settings.ratios):
+            placed[key] = split
+    return placed
 
 
 @dataclass(frozen=True)
@@ -133,8 +201,19 @@ class SplitKeyRegistry:
     def settings(self) -> SplitSettings | None:
         return SplitSettings.from_record(self._read())
 
-    def save(self, keys: dict[int, int], settings: SplitSettings) -> None:
+    def placements(self) -> dict[int, str]:
+        """Keys placed to fill a split the hash left empty: ``{key: split}``."""
+        try:
+            placed = {int(key): split for key, split in self._read().get("placed", {}).items()}
+        except (ValueError, TypeError, AttributeError) as exc:
+            log.warning("cannot read the placements in %s (%s); using those of the last version", self.path, exc)
+            return {}
+        return {key: split for key, split in placed.items() if split in SPLITS}
+
+    def save(self, keys: dict[int, int], settings: SplitSettings, placed: dict[int, str] | None = None) -> None:
         record = {"split_salt": settings.salt, "split_ratios": list(settings.ratios),
                   "keys": {str(book): key for book, key in sorted(keys.items())}}
+        if placed:
+            record["placed"] = {str(key): split for key, split in sorted(placed.items())}
         write_atomically(self.path, json.dumps(record, indent=0).encode("utf-8"))
         self._record = record

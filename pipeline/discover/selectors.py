@@ -47,6 +47,11 @@ class Selection:
     def labels(self) -> list[str]:
         return [s.label for s in self.selectors]
 
+    @property
+    def described(self) -> str:
+        """For messages: ``shelf 'Science Fiction'``, ``ids 35, 36``, ``Top 20 (yesterday)``, a ``--name``."""
+        return f"shelf {self.name!r}" if self.id is not None else self.name
+
     def manifest_record(self) -> dict:
         return {"id": self.id, "name": self.name, "slug": self.slug, "selectors": self.labels}
 
