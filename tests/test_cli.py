@@ -58,6 +58,16 @@ def test_dry_run_lists_the_books(site, tmp_path, capsys):
     assert code == 0
     assert "#101    The Clockwork Comet — Ada Vance" in out
     assert "dry run: 8 books; 8 would be downloaded" in out
+    _, built, _ = run(capsys, "build", "--shelf", "science-fiction", "--base-url", site.base_url,
+                      "--out", str(tmp_path))
+    counted = {line.split()[0]: int(line.split()[1]) for line in built.splitlines()
+               if line.strip().split(" ")[0] in ("failed", "skipped")}
+    failed = counted["failed"] + counted["skipped"]  # no text of theirs is cached: still to be downloaded
+    assert 0 < failed < 8
+    code, out, _ = run(capsys, "build", "--shelf", "science-fiction", "--base-url", site.base_url,
+                       "--out", str(tmp_path), "--dry-run")
+    assert (f"dry run: 8 books; {failed} would be downloaded and {8 - failed} already in the download cache would "
+            f"be checked for changes") in out, out
 
 
 @pytest.mark.parametrize("argv, code, message", [
