@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -246,3 +247,24 @@ def test_a_resume_from_the_end_of_an_epoch_is_exact_too(tiny_corpus, tmp_path):
     whole_losses = [reference[s] for s in sorted(reference)][-4:]
     assert len(resumed_losses) == 4
     assert all(abs(a - b) < 1e-5 for a, b in zip(resumed_losses, whole_losses)), (resumed_losses, whole_losses)
+
+
+def test_the_debug_config_runs_twice_as_written(tiny_corpus, tmp_path):
+    """README's smoke test, run again as a user would: the second fit starts afresh instead of refusing."""
+    (tmp_path / "configs").mkdir()
+    shutil.copy(REPO / "configs" / "debug.yaml", tmp_path / "configs" / "debug.yaml")
+    (tmp_path / "corpora").mkdir()
+    (tmp_path / "corpora" / "science-fiction").symlink_to(tiny_corpus)
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
+    runs = []
+    for _ in range(2):
+        runs.append(subprocess.run([sys.executable, "-m", "trainer", "fit", "--config", "configs/debug.yaml"],
+                                   cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600))
+        assert runs[-1].returncode == 0, runs[-1].stderr[-2000:]
+    assert "fresh_start: removed the" in runs[1].stderr and "runs/debug/checkpoints" in runs[1].stderr
+    # the second run trained from step 0 again: the same seed, the same first losses
+    first_losses = [[line for line in run.stdout.splitlines() if "train_loss" in line][0] for run in runs]
+    assert first_losses[0] == first_losses[1], first_losses
+    assert (tmp_path / "runs" / "debug" / "checkpoints" / "last.ckpt").is_file()
+    assert len(list((tmp_path / "runs" / "debug" / "checkpoints").glob("best-*.ckpt"))) == 1
+    assert f"checkpoints: runs/debug/checkpoints (last.ckpt, best.ckpt -> best-step=" in runs[1].stdout, runs[1].stdout

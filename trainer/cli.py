@@ -29,7 +29,7 @@ from .checkpoint import best_checkpoint, load_checkpoint
 from .data.datamodule import CorpusDataModule
 from .errors import ConfigError, Interrupted, TrainerError
 from .models.architectures import ARCHITECTURES, architecture_from_argv, architecture_of_checkpoint, model_class
-from .training.callbacks import RECEIVED, RunCheckpoint, StopOnSignal, stop_signals
+from .training.callbacks import RECEIVED, RunCheckpoint, StopOnSignal, remove_earlier_checkpoints, stop_signals
 
 EXIT_CODES = """exit codes: 0 ok, 1 training failed (NaN loss: the last good checkpoint stays), 2 config, corpus or
 checkpoint error (one line says which), 130 interrupted (Ctrl-C or SIGTERM: fit saves a checkpoint first)"""
@@ -181,8 +181,17 @@ class TrainerCLI(LightningCLI):
                 print(f"note: SLURM requeue {os.environ['SLURM_RESTART_COUNT']}: resuming from {last}",
                       file=sys.stderr)
                 return last
+            if config["checkpoint"].get("fresh_start"):
+                # only the first process removes: the other DDP processes start later and find nothing
+                ranks = (os.environ.get("LOCAL_RANK", "0"), os.environ.get("NODE_RANK", "0"))
+                if all(int(rank or 0) == 0 for rank in ranks):
+                    removed = remove_earlier_checkpoints(directory)
+                    print(f"note: checkpoint.fresh_start: removed the {len(removed)} checkpoints an earlier run left "
+                          f"in {directory}", file=sys.stderr)
+                return None
             raise ConfigError(f"{directory} already holds last.ckpt of an earlier run: resume it with --ckpt_path "
-                              f"last, or start afresh in another --checkpoint.dirpath")
+                              f"last, or start afresh in another --checkpoint.dirpath (or with "
+                              f"--checkpoint.fresh_start true, which removes them)")
         if wanted == "best":
             return best_checkpoint(directory)
         if wanted == "last":
@@ -240,6 +249,21 @@ class TrainerCLI(LightningCLI):
         self.stop_on_signal = StopOnSignal()
         return super()._instantiate_trainer(config, [*callbacks, self.stop_on_signal])
 
+    def _report_checkpoints(self) -> None:
+        """Where a finished fit left what the next commands need: ``last.ckpt`` and the best checkpoint."""
+        checkpoint = next((c for c in self.trainer.callbacks if isinstance(c, RunCheckpoint)), None)
+        if not self.trainer.is_global_zero or checkpoint is None or not checkpoint.dirpath:
+            return
+        directory = Path(checkpoint.dirpath)
+        shown = os.path.relpath(directory)  # as the config wrote it, when it is below the working directory
+        shown = directory if shown.startswith("..") else shown
+        saved = [name for name in ("last.ckpt", "best.ckpt") if (directory / name).exists()]
+        best = Path(checkpoint.best_model_path).name if checkpoint.best_model_path else None
+        if best and "best.ckpt" in saved:
+            saved[saved.index("best.ckpt")] = f"best.ckpt -> {best}"
+        if saved:
+            print(f"checkpoints: {shown} ({', '.join(saved)})", flush=True)
+
     @staticmethod
     def configure_optimizers(lightning_module, optimizer, lr_scheduler=None):
         # a scheduler that says so (trainer.training.schedule.WarmupCosine) is stepped after every optimizer step
@@ -250,6 +274,7 @@ class TrainerCLI(LightningCLI):
     def after_fit(self) -> None:
         stop = self.stop_on_signal
         if stop.signal_name is None:
+            self._report_checkpoints()
             return
         resume = f"{program_name()} {shlex.join([*_without_ckpt_path(self.command_line), '--ckpt_path', 'last'])}"
         if stop.saved is None:

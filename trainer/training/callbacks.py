@@ -148,6 +148,17 @@ class RunCheckpoint(ModelCheckpoint):
     link is the stable name that ``generate``, ``serve`` and ``export`` are given in README and scripts.
     """
 
+    def __init__(self, *args, fresh_start: bool = False, **kwargs):
+        """ModelCheckpoint's arguments, and:
+
+        Args:
+            fresh_start: A ``fit`` without ``--ckpt_path`` first removes the checkpoints an earlier run left in
+                ``dirpath``, instead of refusing to mix with them. For smoke tests run again and again
+                (``configs/debug.yaml``); leave it off for a real run, whose checkpoints are worth keeping.
+        """
+        super().__init__(*args, **kwargs)
+        self.fresh_start = fresh_start
+
     @property
     def state_key(self) -> str:
         # the key ModelCheckpoint itself would use, so checkpoints written before this class resume the same
@@ -168,3 +179,13 @@ def link_best(directory: Path, best: Path) -> None:
     temporary.unlink(missing_ok=True)
     os.symlink(best.name, temporary)
     os.replace(temporary, link)
+
+
+def remove_earlier_checkpoints(directory: Path) -> list[Path]:
+    """The ``*.ckpt`` files (and the ``best.ckpt`` link) an earlier run left in ``directory``, removed."""
+    removed = []
+    for path in sorted(directory.glob("*.ckpt")):
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+            removed.append(path)
+    return removed
