@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from . import __version__
+from . import PROJECT_NAME, __version__
 from .build.report import format_report, load_report, plot_lengths
 from .build.run import Build, NothingKeptError, list_shelves, open_fetcher
 from .build.summary import print_summary
@@ -52,7 +52,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m pipeline",
                            description="Turn Project Gutenberg bookshelves into corpora.",
                            epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"{PROJECT_NAME} {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                      parser_class=OneLineParser)
 

@@ -19,7 +19,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 README_MAX_LINES = 250
 SETUP_COMMANDS = [
-    "python -m pip install torch==2.13.0 && python -m pip install -e . "
+    # the serve extra: README's tour serves the model it trained
+    "python -m pip install torch==2.13.0 && python -m pip install -e '.[serve]' "
     "&& python -m pipeline build --shelf science-fiction",
     "python -m pip install torch==2.13.0 && python -m pip install -e '.[test]' && python -m pytest",
 ]

@@ -8,6 +8,7 @@ summary for ``--help``, and a function of the remaining arguments that returns t
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import inspect
 import math
 import os
@@ -34,7 +35,14 @@ from .training.callbacks import RECEIVED, RunCheckpoint, StopOnSignal, remove_ea
 EXIT_CODES = """exit codes: 0 ok, 1 training failed (NaN loss: the last good checkpoint stays), 2 config, corpus or
 checkpoint error (one line says which), 130 interrupted (Ctrl-C or SIGTERM: fit saves a checkpoint first)"""
 
+DISTRIBUTION = "gutenberg-lstm"
 LIGHTNING_COMMANDS = ("fit", "validate", "test")
+LIGHTNING_SUMMARIES = {
+    "fit": "Train a model on a corpus; resume a stopped run exactly with --ckpt_path last.",
+    "validate": "Measure a checkpoint on the val split: loss, bits per character, perplexity.",
+    "test": "Measure a checkpoint on the test split (keep it for the end): loss, bits per character, perplexity.",
+}
+"""Our words for Lightning's commands: its own are the first line of Trainer's docstrings, cut mid-sentence."""
 MIXED_PRECISIONS = {"bf16-mixed", "16-mixed", "bf16", "16", "bf16-true", "16-true", 16, "transformer-engine"}
 
 
@@ -107,9 +115,13 @@ class TrainerCLI(LightningCLI):
         return {name: skip for name, skip in LightningCLI.subcommands().items() if name in LIGHTNING_COMMANDS}
 
     def _add_subcommands(self, parser, **kwargs) -> None:
+        for name, summary in LIGHTNING_SUMMARIES.items():
+            kwargs.setdefault(name, {}).setdefault("description", summary)
         super()._add_subcommands(parser, **kwargs)
         # listed in --help beside Lightning's; main() runs them before LightningCLI is ever built
         subcommands = parser._subcommands_action
+        for choice in subcommands._choices_actions:
+            choice.help = LIGHTNING_SUMMARIES.get(choice.dest, choice.help)
         for name, command in EXTRA_COMMANDS.items():
             placeholder = self.parser_class(prog=f"{program_name()} {name}", description=command.summary)
             subcommands.add_subcommand(name, placeholder, help=command.summary)
@@ -339,8 +351,19 @@ def run_lightning(argv: list[str] | None, command_line: list[str]) -> int:
     return 0
 
 
+def version() -> str:
+    """The installed distribution's name and version (the trainer and the pipeline ship as one)."""
+    try:
+        return f"{DISTRIBUTION} {importlib.metadata.version(DISTRIBUTION)}"
+    except importlib.metadata.PackageNotFoundError:
+        return f"{DISTRIBUTION} (not installed: run from a source tree)"
+
+
 def main(argv: list[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
+    if given == ["--version"]:
+        print(version())
+        return 0
     try:
         if given[:1] and given[0] in EXTRA_COMMANDS:
             return EXTRA_COMMANDS[given[0]].run(given[1:])

@@ -3,6 +3,11 @@
 import argparse
 
 
+def install_hint(extra: str) -> str:
+    """How to install an optional extra, in README's form for a source checkout and in the form for an install."""
+    return f"python -m pip install -e '.[{extra}]' (in a source checkout; else 'gutenberg-lstm[{extra}]')"
+
+
 class TrainerError(Exception):
     """Base class; exit code 1."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, install_hint
 
 BYTES_AND_UNKNOWN = 257
 
@@ -26,8 +26,7 @@ def _tokenizers():
     try:
         import tokenizers
     except ImportError:
-        raise ConfigError("data.tokenizer bpe needs the tokenizers library: python -m pip install "
-                          "'gutenberg-lstm[bpe]'") from None
+        raise ConfigError(f"data.tokenizer bpe needs the tokenizers library: {install_hint('bpe')}") from None
     return tokenizers
 
 

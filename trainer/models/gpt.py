@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import ConfigError
+from ..errors import ConfigError, install_hint
 from .lstm import LSTMLanguageModel
 
 ARCHITECTURE = "gpt"
@@ -236,8 +236,7 @@ class PretrainedGPT2(nn.Module):
         try:
             import transformers
         except ImportError:
-            raise ConfigError("model.pretrained needs the transformers library: python -m pip install "
-                              "'gutenberg-lstm[gpt2]'") from None
+            raise ConfigError(f"model.pretrained needs the transformers library: {install_hint('gpt2')}") from None
         transformers.logging.set_verbosity_error()
         return transformers
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..errors import ConfigError, TrainerError
+from ..errors import ConfigError, TrainerError, install_hint
 from ..models.lstm import LSTMLanguageModel
 from .generate import load_model
 from .webassets import ORT_FILES, STATIC, find_ort_web
@@ -75,7 +75,7 @@ def export_onnx(step: StepModel, inputs: tuple[torch.Tensor, ...], path: Path) -
     try:
         import onnx  # noqa: F401  (the exporter needs it; a clear error beats its ImportError)
     except ImportError:
-        raise ConfigError("--format onnx needs the onnx packages: pip install 'gutenberg-lstm[export]'") from None
+        raise ConfigError(f"--format onnx needs the onnx packages: {install_hint('export')}") from None
     # The TorchScript-based exporter writes nn.LSTM as ONNX's own LSTM operator, with batch and time
     # left free; torch.export (dynamo=True) unrolls the LSTM over a fixed number of steps instead.
     axes = {"tokens": {0: "batch", 1: "time"}, "logits": {0: "batch", 1: "time"}}

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import ConfigError
+from ..errors import ConfigError, install_hint
 from .completions import (
     APIError,
     ServeConfig,
@@ -247,8 +247,8 @@ def create_app(checkpoint: Path, name: str | None = None, settings: ServeConfig 
                 try:
                     import onnx  # noqa: F401
                 except ImportError:
-                    raise APIError(404, "in-browser generation needs the export extra on the server: pip install "
-                                        "'gutenberg-lstm[export]'", code="export_unavailable") from None
+                    raise APIError(404, f"in-browser generation needs the export extra on the server: "
+                                        f"{install_hint('export')}", code="export_unavailable") from None
                 from .export import export, vocabulary_path
 
                 target = Path(tempfile.mkdtemp(prefix="gutenberg-lstm-serve-")) / "model.onnx"
@@ -348,7 +348,7 @@ def main(argv: list[str]) -> int:
         import sse_starlette  # noqa: F401
         import uvicorn
     except ImportError as exc:
-        raise ConfigError(f"serve needs {exc.name}: pip install 'gutenberg-lstm[serve]'") from None
+        raise ConfigError(f"serve needs {exc.name}: {install_hint('serve')}") from None
     if args.threads is not None:
         if args.threads < 1:
             raise ConfigError(f"--threads must be 1 or more, not {args.threads}")
