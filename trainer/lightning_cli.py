@@ -1,14 +1,13 @@
-"""``python -m trainer``: LightningCLI's ``fit``, ``validate``, ``test`` with YAML configs, and extra commands.
+"""LightningCLI's ``fit``, ``validate`` and ``test`` with YAML configs: what ``cli.py`` loads to train.
 
-The command line only parses and reports: the data module, the model and Lightning do the work.
-Extra commands (``generate``, and any added later) live in ``EXTRA_COMMANDS``: a name, a one-line
-summary for ``--help``, and a function of the remaining arguments that returns the exit code.
+Lightning takes seconds to import, so ``cli.py`` imports this module only for these three commands
+(and ``--help-all``); ``--help``, ``--version`` and the extra commands answer without it. The
+command line only parses and reports: the data module, the model and Lightning do the work.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import inspect
 import math
 import os
@@ -17,8 +16,6 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -27,64 +24,13 @@ from lightning_fabric.utilities.exceptions import MisconfigurationException
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple
 
 from .checkpoint import best_checkpoint, load_checkpoint
+from .commands import EXIT_CODES, EXTRA_COMMANDS, LIGHTNING_COMMANDS, LIGHTNING_SUMMARIES, program_name
 from .data.datamodule import CorpusDataModule
-from .errors import ConfigError, Interrupted, TrainerError
+from .errors import ConfigError, Interrupted
 from .models.architectures import ARCHITECTURES, architecture_from_argv, architecture_of_checkpoint, model_class
 from .training.callbacks import RECEIVED, RunCheckpoint, StopOnSignal, remove_earlier_checkpoints, stop_signals
 
-EXIT_CODES = """exit codes: 0 ok, 1 training failed (NaN loss: the last good checkpoint stays), 2 config, corpus or
-checkpoint error (one line says which), 130 interrupted (Ctrl-C or SIGTERM: fit saves a checkpoint first)"""
-
-DISTRIBUTION = "gutenberg-lstm"
-LIGHTNING_COMMANDS = ("fit", "validate", "test")
-LIGHTNING_SUMMARIES = {
-    "fit": "Train a model on a corpus; resume a stopped run exactly with --ckpt_path last.",
-    "validate": "Measure a checkpoint on the val split: loss, bits per character, perplexity.",
-    "test": "Measure a checkpoint on the test split (keep it for the end): loss, bits per character, perplexity.",
-}
-"""Our words for Lightning's commands: its own are the first line of Trainer's docstrings, cut mid-sentence."""
 MIXED_PRECISIONS = {"bf16-mixed", "16-mixed", "bf16", "16", "bf16-true", "16-true", 16, "transformer-engine"}
-
-
-def program_name() -> str:
-    """``python -m trainer``, or the console script's own name when run as one."""
-    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
-    console_script = name and name not in ("-m", "-c") and not name.endswith(".py")
-    return name if console_script else "python -m trainer"
-
-
-@dataclass(frozen=True)
-class ExtraCommand:
-    summary: str
-    """One line for ``python -m trainer --help``."""
-    run: Callable[[list[str]], int]
-    """Runs the command with the arguments after its name; returns the exit code."""
-
-
-def _run_generate(argv: list[str]) -> int:
-    from .sharing.generate import run_generate
-
-    return run_generate(argv, prog=f"{program_name()} generate")
-
-
-def _run_serve(argv: list[str]) -> int:
-    from .sharing.serve import main as serve_main  # its web libraries load only when it runs
-
-    return serve_main(argv)
-
-
-def _run_export(argv: list[str]) -> int:
-    from .sharing.export import main as export_main
-
-    return export_main(argv)
-
-
-EXTRA_COMMANDS: dict[str, ExtraCommand] = {
-    "generate": ExtraCommand("Write text with a trained checkpoint, streamed to stdout.", _run_generate),
-    "serve": ExtraCommand("Serve a checkpoint: an OpenAI-style completions API and a page to play with it.",
-                          _run_serve),
-    "export": ExtraCommand("Export a checkpoint to ONNX or TorchScript, with its vocabulary as JSON.", _run_export),
-}
 
 
 class OneLineErrors:
@@ -351,26 +297,10 @@ def run_lightning(argv: list[str] | None, command_line: list[str]) -> int:
     return 0
 
 
-def version() -> str:
-    """The installed distribution's name and version (the trainer and the pipeline ship as one)."""
+def run(argv: list[str] | None, given: list[str]) -> int:
+    """``fit``, ``validate`` or ``test``; Lightning's own mistakes become one line here (ours are TrainerErrors)."""
     try:
-        return f"{DISTRIBUTION} {importlib.metadata.version(DISTRIBUTION)}"
-    except importlib.metadata.PackageNotFoundError:
-        return f"{DISTRIBUTION} (not installed: run from a source tree)"
-
-
-def main(argv: list[str] | None = None) -> int:
-    given = list(sys.argv[1:] if argv is None else argv)
-    if given == ["--version"]:
-        print(version())
-        return 0
-    try:
-        if given[:1] and given[0] in EXTRA_COMMANDS:
-            return EXTRA_COMMANDS[given[0]].run(given[1:])
         return run_lightning(argv, given)  # None: LightningCLI reads sys.argv itself
-    except TrainerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
     except MisconfigurationException as exc:  # Lightning's word for a trainer.* value it cannot honour
         print(f"error: {' '.join(str(exc).split())[:400]}", file=sys.stderr)
         return 2
@@ -393,9 +323,3 @@ def main(argv: list[str] | None = None) -> int:
                   f"checkpoint written stands", file=sys.stderr)
             return 130
         raise
-    except KeyboardInterrupt:  # before training started: there is nothing new to save
-        print("error: interrupted; resume with fit --ckpt_path last if a run had started", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # `generate | head`
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
