@@ -74,4 +74,5 @@ def start_chromium(browser: str, driver: str):
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                      "--window-size=1200,900"):
         options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, read by the page tests
     return webdriver.Chrome(service=Service(executable_path=driver), options=options)

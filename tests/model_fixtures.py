@@ -53,13 +53,13 @@ def tiny_checkpoint(tiny_corpus, tmp_path_factory) -> Path:
 class Server:
     """``python -m trainer serve`` in a child process on 127.0.0.1, port picked by the server itself."""
 
-    def __init__(self, checkpoint: Path, log: Path, *options: str):
+    def __init__(self, checkpoint: Path, log: Path, *options: str, env: dict | None = None):
         import os
         import subprocess
         import sys
 
         repo = Path(__file__).resolve().parents[1]
-        env = dict(os.environ, PYTHONPATH=str(repo), PYTHONWARNINGS="ignore")
+        env = dict(os.environ, PYTHONPATH=str(repo), PYTHONWARNINGS="ignore", **(env or {}))
         self.log = log
         self._log_handle = open(log, "w")
         self.process = subprocess.Popen([sys.executable, "-m", "trainer", "serve", "--ckpt", str(checkpoint),

@@ -154,3 +154,30 @@ def test_a_static_copy_of_page_and_model_generates_with_no_server(browser, tiny_
         files.shutdown()
     model, tokenizer = load_model(tiny_checkpoint)
     assert output(browser) == generate(model, tokenizer, "Far beyond the", 70, SamplingConfig(temperature=0))
+
+
+def test_without_onnxruntime_web_the_page_offers_no_in_browser_mode_and_says_why(browser, tiny_checkpoint, tmp_path):
+    """The server knows what the page can do; the page asks it, and shows the server's reason and fix."""
+    server = Server(tiny_checkpoint, tmp_path / "server.log", "--name", "tiny",
+                    env={"ORT_WEB_DIR": str(tmp_path / "no-such-ort")})
+    try:
+        offer = httpx.get(f"{server.url}/capabilities.json", timeout=30).json()["in_browser"]
+        assert offer["available"] is False and "ORT_WEB_DIR" in offer["reason"] and ".cache/npm" in offer["reason"]
+        browser.get_log("browser")  # what earlier tests left in the console (the log is read once)
+        open_page(browser, server.url + "/")
+        box = browser.find_element(By.ID, "in-browser")
+        assert box.get_attribute("disabled") and not box.is_selected()
+        note = browser.find_element(By.ID, "in-browser-note").text
+        assert "ORT_WEB_DIR" in note and "npm install onnxruntime-web" in note, note
+        # the server's text still streams, and nothing the page asked for was missing (no favicon 404)
+        fill(browser, prompt="It was", temperature=0, length=20)
+        assert run_and_wait(browser)["outcome"] == "done"
+        errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+        assert errors == [], errors
+    finally:
+        server.stop()
+
+
+def test_with_onnxruntime_web_the_server_offers_the_in_browser_mode(page_server):
+    offer = httpx.get(f"{page_server.url}/capabilities.json", timeout=30).json()["in_browser"]
+    assert offer == {"available": True, "reason": None}
