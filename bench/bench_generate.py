@@ -43,7 +43,7 @@ def untrained_checkpoint(path: Path) -> Path:
     """A checkpoint of the scifi-cpu sizes with fresh weights, in the trainer's own format."""
     from trainer.checkpoint import save_checkpoint
     from trainer.data.tokenizer import UNK, CharTokenizer
-    from trainer.models.lstm import CHECKPOINT_FORMAT, LSTMLanguageModel
+    from trainer.training.module import CHECKPOINT_FORMAT, LSTMLanguageModel
 
     characters = sorted(set(string.printable) | set("—‘’“”é"))[:111]
     tokenizer = CharTokenizer([UNK, *characters])

@@ -41,9 +41,11 @@ from standin import DEFAULT as STANDIN  # noqa: E402
 from standin import serve_standin  # noqa: E402
 
 from trainer.data.datamodule import CorpusDataModule  # noqa: E402
-from trainer.models.gpt import GPTLanguageModel  # noqa: E402
-from trainer.models.lstm import LSTMLanguageModel  # noqa: E402
 from trainer.sharing.generate import SamplingConfig, generate  # noqa: E402
+from trainer.training.module import (  # noqa: E402
+    GPTLanguageModel,  # noqa: E402
+    LSTMLanguageModel,  # noqa: E402
+)
 
 WARMUP = 20
 PROMPT = "It all began with"

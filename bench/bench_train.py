@@ -39,7 +39,7 @@ import pytorch_lightning as pl  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from trainer.data.datamodule import CorpusDataModule  # noqa: E402
-from trainer.models.lstm import LSTMLanguageModel  # noqa: E402
+from trainer.training.module import LSTMLanguageModel  # noqa: E402
 
 WARMUP = 20
 

@@ -112,7 +112,7 @@ def write_mirror(site: SelectorSite, mirror: Path) -> Path:
 
 
 def write_command_files(clone: Path) -> None:
-    (clone / "picks.txt").write_text("# books picked by hand\n84\n1342\n", encoding="utf-8")
+    (clone / "picks.txt").write_text("# books picked by hand\n84\n1342\n2701\n", encoding="utf-8")
     for book_id, title in ((35, "The Made-up Machine"), (84, "A Made-up Monster")):
         (clone / f"pg{book_id}.txt").write_bytes(gutenberg_text(book_id, title, "Some Writer", prose(book_id)).encode())
     with (clone / ".git" / "info" / "exclude").open("a", encoding="utf-8") as exclude:
@@ -154,7 +154,7 @@ def clone(tmp_path_factory):
     return fresh_clone(tmp_path_factory.mktemp("docs-clone") / "clone")
 
 
-@pytest.mark.timeout(900)  # some twenty runs of the pipeline, a few seconds each
+@pytest.mark.timeout(1500)  # some twenty runs of the pipeline, a few seconds each, and seven short fits
 def test_every_pipeline_command_of_the_docs_runs_from_a_fresh_clone(clone, tmp_path):
     lines = unique([line for line in all_code_lines() if kind(line) == "pipeline"])
     pages = {line.page for line in lines}
@@ -182,6 +182,15 @@ def test_every_pipeline_command_of_the_docs_runs_from_a_fresh_clone(clone, tmp_p
     corpora = clone / "corpora"
     for name in SELECTOR_CORPORA:  # each selector named its corpus folder as the docs say
         assert (corpora / name / "current" / "manifest.json").is_file(), (name, sorted(os.listdir(corpora)))
+    # and each can be trained on as published: every split holds a book, so the debug config's fit runs
+    train_env = dict(env, PIPELINE_BASE_URL="")
+    for name in SELECTOR_CORPORA:
+        fit = subprocess.run([sys.executable, "-m", "trainer", "fit", "--config", "configs/debug.yaml",
+                              "--data.corpus", f"corpora/{name}", "--trainer.max_steps", "4",
+                              "--trainer.val_check_interval", "2"], cwd=clone, env=train_env,
+                             capture_output=True, text=True, timeout=600)
+        assert fit.returncode == 0, (name, fit.stderr[-2000:])
+        assert "val_loss" in fit.stdout and "Traceback" not in fit.stderr, (name, fit.stdout[-1500:])
     assert (clone / "cleaned" / "pg35.txt").stat().st_size > 1000 and (clone / "cleaned" / "pg84.txt").is_file()
     cleaned = (clone / "pg35.clean.txt").read_text(encoding="utf-8")  # stdin to stdout: the body, no licence
     assert cleaned.startswith("THE MADE-UP MACHINE") and "PROJECT GUTENBERG" not in cleaned.upper(), cleaned[:300]

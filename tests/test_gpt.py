@@ -12,8 +12,8 @@ from test_trainer import kill_at, losses, run_cli
 
 from trainer.cli import main
 from trainer.data.tokenizer import CharTokenizer
-from trainer.models.gpt import GPTLanguageModel
 from trainer.sharing.generate import SamplingConfig, generate, pick
+from trainer.training.module import GPTLanguageModel
 
 REPO = Path(__file__).resolve().parents[1]
 

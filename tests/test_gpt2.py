@@ -130,7 +130,7 @@ def test_a_tiny_gpt2_from_a_local_folder_fine_tunes_and_generates_without_its_fo
 
 @torch.no_grad()
 def test_the_gpt2_kv_cache_matches_a_full_recomputation(tiny_gpt2):
-    from trainer.models.gpt import GPTLanguageModel
+    from trainer.training.module import GPTLanguageModel
 
     model = GPTLanguageModel(vocab_size=500, pretrained=str(tiny_gpt2), dropout=0.0).eval()
     assert model.block_size == 64

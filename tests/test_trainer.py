@@ -267,4 +267,4 @@ def test_the_debug_config_runs_twice_as_written(tiny_corpus, tmp_path):
     assert first_losses[0] == first_losses[1], first_losses
     assert (tmp_path / "runs" / "debug" / "checkpoints" / "last.ckpt").is_file()
     assert len(list((tmp_path / "runs" / "debug" / "checkpoints").glob("best-*.ckpt"))) == 1
-    assert f"checkpoints: runs/debug/checkpoints (last.ckpt, best.ckpt -> best-step=" in runs[1].stdout, runs[1].stdout
+    assert "checkpoints: runs/debug/checkpoints (last.ckpt, best.ckpt -> best-step=" in runs[1].stdout, runs[1].stdout

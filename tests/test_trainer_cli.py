@@ -263,7 +263,7 @@ def test_fit_without_clipping_needs_no_api_newer_than_the_torch_floor(tiny_corpu
 
 
 def test_the_gradient_norm_is_the_norm_of_all_gradients_together():
-    from trainer.models.lstm import total_norm
+    from trainer.training.module import total_norm
 
     grads = [torch.tensor([3.0, 0.0]), torch.tensor([[4.0]]), torch.zeros(3)]
     assert float(total_norm(grads)) == pytest.approx(5.0)

@@ -12,8 +12,8 @@ from trainer.data.corpus import Corpus, encode_corpus
 from trainer.data.datamodule import CarriedBatches
 from trainer.data.tokenizer import CharTokenizer, WordTokenizer
 from trainer.errors import CheckpointError
-from trainer.models.lstm import LSTMLanguageModel
 from trainer.sharing.generate import SamplingConfig, generate, pick
+from trainer.training.module import LSTMLanguageModel
 
 
 def test_the_char_tokenizer_round_trips_and_maps_unseen_characters_to_unknown():

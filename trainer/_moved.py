@@ -17,8 +17,8 @@ import sys
 
 MOVED = {
     "trainer.architectures": "trainer.models.architectures",
-    "trainer.model": "trainer.models.lstm",
-    "trainer.gpt": "trainer.models.gpt",
+    "trainer.model": "trainer.training.module",  # LSTMLanguageModel; the network alone is models.lstm
+    "trainer.gpt": "trainer.training.module",  # GPTLanguageModel, and GPT, KVCache, PretrainedGPT2 re-exported
     "trainer.corpus": "trainer.data.corpus",
     "trainer.tokenizer": "trainer.data.tokenizer",
     "trainer.bpe": "trainer.data.bpe",

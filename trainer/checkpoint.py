@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from pytorch_lightning.plugins import TorchCheckpointIO
 
 from .errors import CheckpointError
 
@@ -47,16 +46,6 @@ def content_digest(checkpoint: dict) -> str:
 
     walk(checkpoint)
     return digest.hexdigest()
-
-
-class AtomicCheckpointIO(TorchCheckpointIO):
-    """Checksum, torch.save to a temporary file beside the target, fsync, rename: a kill never leaves half a file."""
-
-    def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options: Any | None = None) -> None:
-        save_checkpoint(checkpoint, path)
-
-    def load_checkpoint(self, path, map_location: Any | None = None, weights_only: bool | None = None) -> dict:
-        return load_checkpoint(path, map_location=map_location)
 
 
 def save_checkpoint(checkpoint: dict[str, Any], path) -> None:
@@ -117,3 +106,29 @@ def best_checkpoint(directory: Path) -> Path:
                 return best
             raise CheckpointError(f"the best checkpoint recorded in {last}, {best}, is gone")
     raise CheckpointError(f"{last} records no best checkpoint (was validation ever run?)")
+
+
+def __getattr__(name: str):
+    # Lightning's CheckpointIO base class is loaded only when a fit asks for this plugin by its class path
+    # (``trainer.checkpoint.AtomicCheckpointIO``): reading a checkpoint to generate text never loads Lightning
+    if name == "AtomicCheckpointIO":
+        globals()[name] = atomic_checkpoint_io = _atomic_checkpoint_io()
+        return atomic_checkpoint_io
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _atomic_checkpoint_io() -> type:
+    from pytorch_lightning.plugins import TorchCheckpointIO
+
+    class AtomicCheckpointIO(TorchCheckpointIO):
+        """Checksum, torch.save to a temporary file beside the target, fsync, rename: a kill leaves no half file."""
+
+        def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options: Any | None = None) -> None:
+            save_checkpoint(checkpoint, path)
+
+        def load_checkpoint(self, path, map_location: Any | None = None, weights_only: bool | None = None) -> dict:
+            return load_checkpoint(path, map_location=map_location)
+
+    AtomicCheckpointIO.__module__ = __name__
+    AtomicCheckpointIO.__qualname__ = "AtomicCheckpointIO"
+    return AtomicCheckpointIO

@@ -12,12 +12,23 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import sys
+import textwrap
 
 from .commands import DISTRIBUTION, EXIT_CODES, EXTRA_COMMANDS, LIGHTNING_COMMANDS, LIGHTNING_SUMMARIES, program_name
 from .errors import ConfigError, TrainerError
 
 HELP = ("-h", "--help")
 HELP_ALL = "--help-all"
+
+CONFIG_KEYS = {
+    "data": ("corpus", "tokenizer", "max_vocab", "seq_len", "batch_size", "mode"),
+    "model, lstm (the default)": ("embedding_size", "hidden_size", "num_layers", "dropout", "tie_weights"),
+    "model, --architecture gpt": ("block_size", "n_layer", "n_head", "n_embd", "dropout", "bias", "pretrained"),
+    "checkpoint": ("dirpath", "monitor", "save_last", "filename", "fresh_start"),
+    "trainer": ("max_steps", "max_time", "accelerator", "devices", "strategy", "precision", "val_check_interval",
+                "limit_val_batches", "gradient_clip_val", "logger", "callbacks"),
+}
+"""The config keys ``fit --help`` names, by section; every one is an option of LightningCLI's parser (tested)."""
 
 COMMAND_OPTIONS = """\
 options (every key of a config is an option too: --data.seq_len 128, --trainer.max_steps 100):
@@ -29,18 +40,22 @@ options (every key of a config is an option too: --data.seq_len 128, --trainer.m
   --seed_everything N   the seed of the run (default 1234)
 
 config keys, by section:
-  data.*                corpus (a published corpus folder), tokenizer (char, word or bpe), max_vocab,
-                        seq_len, batch_size, mode (carried or random)
-  model.*               lstm: embedding_size, hidden_size, num_layers, dropout, tie_weights;
-                        gpt: block_size, n_layer, n_head, n_embd, dropout, bias, pretrained
-  checkpoint.*          dirpath, monitor, save_last, filename, fresh_start (a new fit replaces the last run's)
+{keys}
   optimizer             a torch optimizer by class_path (default AdamW, lr 0.002, weight_decay 0.01)
   lr_scheduler          a scheduler by class_path; trainer.training.schedule.WarmupCosine steps every batch
-  trainer.*             Lightning's Trainer: max_steps, max_time, accelerator, devices, strategy, precision,
-                        val_check_interval, limit_val_batches, gradient_clip_val, logger, callbacks...
 
 every option, Lightning's Trainer's included: {prog} {command} --help-all (loads Lightning)
 """
+
+
+def config_keys_help() -> str:
+    lines = []
+    for section, keys in CONFIG_KEYS.items():
+        name, _, note = section.partition(", ")
+        listed = ", ".join(keys)
+        lines.append(textwrap.fill(f"{(note + ': ') if note else ''}{listed}", width=104,
+                                   initial_indent=f"  {name + '.*':<20}  ", subsequent_indent=" " * 24))
+    return "\n".join(lines)
 
 
 def version() -> str:
@@ -56,7 +71,8 @@ def main_help() -> str:
     width = max(len(name) for name in [*LIGHTNING_COMMANDS, *EXTRA_COMMANDS])
     summaries = {**LIGHTNING_SUMMARIES, **{name: c.summary for name, c in EXTRA_COMMANDS.items()}}
     listed = "\n".join(f"  {name:<{width}}  {summary}" for name, summary in summaries.items())
-    return (f"usage: {prog} [-h] [--version] COMMAND ...\n\n"
+    choices = ",".join([*LIGHTNING_COMMANDS, *EXTRA_COMMANDS])
+    return (f"usage: {prog} [-h] [--version] {{{choices}}} ...\n\n"
             f"Train LSTM (or Transformer: --architecture gpt) language models on corpora built by the pipeline,\n"
             f"and share them.\n\ncommands ({prog} COMMAND --help for each):\n{listed}\n\n"
             f"options:\n  -h, --help  show this help and exit\n  --version   print the version and exit\n\n"
@@ -71,7 +87,7 @@ def command_help(command: str) -> str:
     prog = program_name()
     return (f"usage: {prog} {command} [-h] [--help-all] [-c CONFIG] [--print_config] [--ckpt_path PATH] "
             f"[--KEY VALUE ...]\n\n{LIGHTNING_SUMMARIES[command]}\n\n"
-            f"{COMMAND_OPTIONS.format(prog=prog, command=command)}\n"
+            f"{COMMAND_OPTIONS.format(prog=prog, command=command, keys=config_keys_help())}\n"
             f"examples:\n  {prog} {command} --config configs/debug.yaml"
             f"{' --ckpt_path best' if command != 'fit' else ''}\n"
             f"  {prog} {command} --config configs/scifi.yaml --ckpt_path {'last' if command == 'fit' else 'best'}\n\n"
@@ -93,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             print(command_help(given[0]), end="")
             return 0
         if given[0] not in LIGHTNING_COMMANDS:
-            known = ", ".join([*LIGHTNING_COMMANDS, *EXTRA_COMMANDS])
-            raise ConfigError(f"{given[0]!r} is not a command: use one of {known} (see {program_name()} --help)")
+            known = ", ".join(repr(c) for c in [*LIGHTNING_COMMANDS, *EXTRA_COMMANDS])
+            raise ConfigError(f"invalid choice: {given[0]!r} is not a command (choose from {known}; see "
+                              f"{program_name()} --help)")
         lightning_argv = [arg if arg != HELP_ALL else "--help" for arg in given]
         from .lightning_cli import run  # Lightning loads here, and only here
 

@@ -27,8 +27,9 @@ from .checkpoint import best_checkpoint, load_checkpoint
 from .commands import EXIT_CODES, EXTRA_COMMANDS, LIGHTNING_COMMANDS, LIGHTNING_SUMMARIES, program_name
 from .data.datamodule import CorpusDataModule
 from .errors import ConfigError, Interrupted
-from .models.architectures import ARCHITECTURES, architecture_from_argv, architecture_of_checkpoint, model_class
+from .models.architectures import ARCHITECTURES, architecture_from_argv, architecture_of_checkpoint
 from .training.callbacks import RECEIVED, RunCheckpoint, StopOnSignal, remove_earlier_checkpoints, stop_signals
+from .training.module import module_class
 
 MIXED_PRECISIONS = {"bf16-mixed", "16-mixed", "bf16", "16", "bf16-true", "16-true", 16, "transformer-engine"}
 
@@ -113,7 +114,7 @@ class TrainerCLI(LightningCLI):
             return
         checkpoint = load_checkpoint(path)
         trained = architecture_of_checkpoint(checkpoint)
-        if model_class(trained) is not self.model_class:
+        if module_class(trained) is not self.model_class:
             raise ConfigError(f"{path} is a checkpoint of the {trained} architecture and the config trains another; "
                               f"use the config it was trained with (architecture: {trained}, or --architecture "
                               f"{trained})")
@@ -278,7 +279,7 @@ def run_lightning(argv: list[str] | None, command_line: list[str]) -> int:
     if main_thread:
         signal.signal(signal.SIGTERM, _interrupt)
     try:
-        model = model_class(architecture_from_argv(command_line))
+        model = module_class(architecture_from_argv(command_line))
         TrainerCLI(model, CorpusDataModule, args=argv, command_line=command_line,
                    parser_class=TrainerArgumentParser,
                    save_config_kwargs={"overwrite": True}, seed_everything_default=1234,

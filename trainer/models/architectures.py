@@ -15,11 +15,12 @@ import yaml
 
 from ..errors import ConfigError
 
-ARCHITECTURES = {"lstm": "trainer.models.lstm:LSTMLanguageModel", "gpt": "trainer.models.gpt:GPTLanguageModel"}
+ARCHITECTURES = {"lstm": "trainer.models.lstm:LSTMNetwork", "gpt": "trainer.models.gpt:GPTNetwork"}
+"""Each architecture's network, in plain PyTorch (``training.module`` adds the steps of a fit to each)."""
 DEFAULT = "lstm"
 
 
-def model_class(architecture: str) -> type:
+def network_class(architecture: str) -> type:
     if architecture not in ARCHITECTURES:
         raise ConfigError(f"architecture {architecture!r}: use one of {', '.join(ARCHITECTURES)}")
     module, name = ARCHITECTURES[architecture].split(":")

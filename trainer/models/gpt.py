@@ -9,8 +9,9 @@ each residual branch.
 folder (``transformers`` is an optional extra); everything else (steps, metrics, checkpoints, exact
 resume, generation) is the same.
 
-The training steps, metrics, NaN guard and exact-resume hooks are the LSTM module's: a Transformer
-simply carries no state across batches. Generation keeps a key/value cache, so each new token costs
+The network is plain PyTorch (``GPTNetwork``); the training steps, metrics, NaN guard and
+exact-resume hooks are the LSTM module's (``training.module.GPTLanguageModel``): a Transformer simply
+carries no state across batches. Generation keeps a key/value cache, so each new token costs
 one position of attention; when the context reaches ``block_size``, the cache is rebuilt from the last
 half window, so the cost per token stays constant on average however long the text gets.
 """
@@ -27,7 +28,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError, install_hint
-from .lstm import LSTMLanguageModel
 
 ARCHITECTURE = "gpt"
 
@@ -87,31 +87,26 @@ class Block(nn.Module):
         return x + self.mlp(self.ln_2(x)), present
 
 
-class GPTLanguageModel(LSTMLanguageModel):
-    def __init__(self, vocab_size: int = 0, block_size: int = 256, n_layer: int = 4, n_head: int = 4,
-                 n_embd: int = 128, dropout: float = 0.1, bias: bool = False, pretrained: str | None = None,
-                 vocabulary: dict | None = None):
-        """A causal Transformer language model (nanoGPT-shaped), or a pretrained GPT-2 to fine-tune.
+class GPTNetwork(nn.Module):
+    """The Transformer (or a pretrained GPT-2) with its key/value cache: what ``generate`` runs, in plain PyTorch.
 
-        Args:
-            vocab_size: Vocabulary size; linked from the data (``data.vocab_size``), not set by hand.
-            block_size: Longest context in tokens (learned positions); ``data.seq_len`` must not exceed it.
-            n_layer: Transformer blocks.
-            n_head: Attention heads per block; ``n_embd`` must be a multiple of it.
-            n_embd: Width of the residual stream (and of the tied token embedding).
-            dropout: Dropout on the embeddings, the attention weights and each residual branch.
-            bias: Biases in the linear layers and LayerNorms (GPT-2 has them; without is a little faster).
-            pretrained: A local Hugging Face GPT-2 folder (``save_pretrained`` layout) to fine-tune; its sizes
-                replace the ones above and its tokenizer encodes the corpus (``data.pretrained`` is linked to it).
-            vocabulary: The tokenizer's vocabulary; linked from the data and saved in every checkpoint.
-        """
-        super(LSTMLanguageModel, self).__init__()  # the LightningModule itself: none of the LSTM's layers
+    ``training.module.GPTLanguageModel`` is this network with the LSTM module's steps; a checkpoint's
+    weights (``network.*``) load into either.
+    """
+
+    def __init__(self, vocab_size: int = 0, block_size: int = 256, n_layer: int = 4, n_head: int = 4,
+                 n_embd: int = 128, dropout: float = 0.1, bias: bool = False, pretrained: str | None = None):
+        super().__init__()
+        self._build(vocab_size, block_size, n_layer, n_head, n_embd, dropout, bias, pretrained)
+
+    def _build(self, vocab_size: int, block_size: int, n_layer: int, n_head: int, n_embd: int, dropout: float,
+               bias: bool, pretrained: str | None) -> None:
+        """The network, after checking the sizes (a LightningModule calls this after its own ``__init__``)."""
         if vocab_size < 2:
             raise ConfigError(f"the vocabulary has {vocab_size} symbols; it needs at least 2 (raise data.max_vocab)")
         if not 0 <= dropout < 1:
             raise ConfigError(f"model.dropout must be at least 0 and below 1, not {dropout}")
-        self.save_hyperparameters(ignore=["vocabulary"])
-        self.vocabulary = vocabulary
+        self.pretrained = pretrained
         if pretrained is not None:
             self.network = PretrainedGPT2.load(pretrained, vocab_size, dropout)
         else:
@@ -123,22 +118,24 @@ class GPTLanguageModel(LSTMLanguageModel):
                 raise ConfigError(f"model.n_embd {n_embd} is not a multiple of model.n_head {n_head}")
             self.network = GPT(vocab_size, block_size, n_layer, n_head, n_embd, dropout, bias)
         self.block_size = self.network.block_size
-        self._init_run_state()
 
     @classmethod
-    def from_checkpoint(cls, checkpoint: dict) -> GPTLanguageModel:
+    def from_checkpoint(cls, checkpoint: dict, **extra):
         """The model of a checkpoint, without its pretrained folder: the network's config is in the checkpoint."""
         accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "vocabulary", "pretrained"}
         hparams = {k: v for k, v in checkpoint["hyper_parameters"].items() if k in accepted}
         config = checkpoint["gutenberg_lstm"].get("pretrained_config")
         if config is None:
-            return cls(**hparams, vocabulary=checkpoint.get("vocabulary"))
-        model = cls(**{**hparams, "n_layer": 1, "n_head": 1, "n_embd": 1, "block_size": 1},
-                    vocabulary=checkpoint.get("vocabulary"))
+            return cls(**hparams, **extra)
+        model = cls(**{**hparams, "n_layer": 1, "n_head": 1, "n_embd": 1, "block_size": 1}, **extra)
         model.network = PretrainedGPT2.from_config(config)
         model.block_size = model.network.block_size
-        model.hparams.pretrained = checkpoint["hyper_parameters"].get("pretrained")
+        model.pretrained = checkpoint["hyper_parameters"].get("pretrained")
         return model
+
+    @property
+    def device(self) -> torch.device:
+        return self.embedding.weight.device
 
     @property
     def embedding(self) -> nn.Embedding:
@@ -161,27 +158,6 @@ class GPTLanguageModel(LSTMLanguageModel):
         logits, layers = self.network(tokens, cache.layers if cache is not None else None, use_cache=True)
         seen = tokens if cache is None else torch.cat([cache.tokens, tokens], dim=1)
         return logits, KVCache(seen, layers, rebuilds)
-
-    def _shared_step(self, batch, stage: str):
-        x, y, index = batch
-        if x.shape[1] > self.block_size:
-            raise ConfigError(f"data.seq_len {x.shape[1]} is longer than the model's context ({self.block_size}); "
-                              f"lower data.seq_len or raise model.block_size")
-        logits, _ = self.network(x)  # every window on its own: nothing is carried between batches
-        loss_sum = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), y.reshape(-1), reduction="sum")
-        return loss_sum, y.numel(), (logits.argmax(-1) == y).sum(), index
-
-    def on_fit_start(self):
-        seq_len = getattr(getattr(self.trainer.datamodule, "hparams", None), "seq_len", None)
-        if seq_len is not None and seq_len > self.block_size:
-            raise ConfigError(f"data.seq_len {seq_len} is longer than the model's context ({self.block_size} "
-                              f"tokens: model.block_size, or the pretrained model's n_positions); lower data.seq_len")
-
-    def on_save_checkpoint(self, checkpoint):
-        super().on_save_checkpoint(checkpoint)
-        checkpoint["gutenberg_lstm"]["architecture"] = ARCHITECTURE  # added to the LSTM's record, which stays
-        if isinstance(self.network, PretrainedGPT2):
-            checkpoint["gutenberg_lstm"]["pretrained_config"] = self.network.config_dict()
 
 
 class GPT(nn.Module):

@@ -25,9 +25,9 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError, TrainerError, install_hint
-from ..models.lstm import LSTMLanguageModel
+from ..models.lstm import LSTMNetwork
 from .generate import load_model
-from .webassets import ORT_FILES, STATIC, find_ort_web
+from .webassets import ORT_FILES, ORT_WEB_FIX, STATIC, find_ort_web
 
 FORMATS = ("onnx", "torchscript")
 VOCABULARY_FORMAT = 1
@@ -42,7 +42,7 @@ class ExportError(TrainerError):
 class StepModel(nn.Module):
     """The language model as a pure function of tokens and carried state (no dropout, no Lightning)."""
 
-    def __init__(self, model: LSTMLanguageModel):
+    def __init__(self, model: LSTMNetwork):
         super().__init__()
         self.embedding, self.lstm = model.embedding, model.lstm
         self.projection, self.head = model.projection, model.head
@@ -60,13 +60,13 @@ def vocabulary_path(model_file: Path) -> Path:
     return model_file.with_name(model_file.stem + ".vocab.json")
 
 
-def describe(model: LSTMLanguageModel, tokenizer, checkpoint: Path) -> dict:
+def describe(model: LSTMNetwork, tokenizer, checkpoint: Path) -> dict:
     return {"format": VOCABULARY_FORMAT, "kind": tokenizer.kind, "symbols": tokenizer.symbols,
             "num_layers": model.lstm.num_layers, "hidden_size": model.lstm.hidden_size,
             "inputs": ["tokens", "h", "c"], "outputs": ["logits", "h", "c"], "checkpoint": Path(checkpoint).name}
 
 
-def example_inputs(model: LSTMLanguageModel, batch: int = 1, steps: int = 3) -> tuple[torch.Tensor, ...]:
+def example_inputs(model: LSTMNetwork, batch: int = 1, steps: int = 3) -> tuple[torch.Tensor, ...]:
     state = torch.zeros(model.lstm.num_layers, batch, model.lstm.hidden_size)
     return torch.zeros(batch, steps, dtype=torch.long), state, state.clone()
 
@@ -116,7 +116,7 @@ class Runner:
 
 
 @torch.no_grad()
-def largest_difference(model: LSTMLanguageModel, runner, steps: int = 50, batch: int = 2, seed: int = 0) -> float:
+def largest_difference(model: LSTMNetwork, runner, steps: int = 50, batch: int = 2, seed: int = 0) -> float:
     """The largest absolute difference in logits and state between ``runner`` and ``model`` over
     a prompt of several tokens followed by ``steps`` single-token steps, state carried throughout."""
     step = StepModel(model)
@@ -152,8 +152,8 @@ def write_atomically(target: Path, write) -> None:
 def unsupported(model, tokenizer) -> str | None:
     """Why the model cannot be exported (None: it can). The exported graph is one step of an LSTM, and the
     vocabulary file and the page decode char or word symbols; a Transformer's cache and BPE are not written."""
-    if type(model) is not LSTMLanguageModel:
-        what = "pretrained GPT-2" if model.hparams.get("pretrained") else "Transformer (architecture: gpt)"
+    if not isinstance(model, LSTMNetwork):
+        what = "pretrained GPT-2" if getattr(model, "pretrained", None) else "Transformer (architecture: gpt)"
         return (f"export writes LSTM checkpoints only (one step with carried h, c), and this one is a {what}; "
                 f"use `python -m trainer serve` or `generate` for it")
     if tokenizer.kind not in ("char", "word"):
@@ -243,7 +243,7 @@ def main(argv: list[str]) -> int:
     if args.page:
         missing = copy_page(args.output.parent)
         print(f"wrote {args.output.parent / 'index.html'}" + (
-            f"; still needed beside it: {missing[0]} — run `npm install onnxruntime-web` and copy "
-            f"node_modules/onnxruntime-web/dist to {args.output.parent / 'ort'}" if missing else
+            f"; still needed beside it: {missing[0]} — {ORT_WEB_FIX}, then run this export again (or copy that "
+            f"dist/ folder to {args.output.parent / 'ort'})" if missing else
             f" and {args.output.parent / 'ort'}/; serve the folder with any static file server"), file=sys.stderr)
     return 0

@@ -22,7 +22,8 @@ from ..checkpoint import load_checkpoint
 from ..data.tokenizer import UNK, WORD_PATTERN, CharTokenizer, WordTokenizer, tokenizer_of
 from ..errors import CheckpointError, ConfigError, OneLineArgparse
 from ..models import architectures
-from ..models.lstm import LSTMLanguageModel
+from ..models.gpt import GPTNetwork
+from ..models.lstm import LSTMNetwork
 
 EXIT_CODES = "exit codes: 0 ok, 2 a wrong argument or checkpoint (one line says which), 130 interrupted"
 
@@ -56,9 +57,10 @@ class SamplingConfig:
             raise ConfigError(f"--repetition-penalty must be 1 or more, not {self.repetition_penalty}")
 
 
-def load_model(path: Path, device: str = "cpu") -> tuple[LSTMLanguageModel, CharTokenizer | WordTokenizer]:
+def load_model(path: Path, device: str = "cpu") -> tuple[LSTMNetwork | GPTNetwork, CharTokenizer | WordTokenizer]:
+    """A checkpoint's network and tokenizer, ready to sample from: plain PyTorch, Lightning is never loaded."""
     checkpoint = load_checkpoint(path, map_location=device)
-    model_class = architectures.model_class(architectures.architecture_of_checkpoint(checkpoint))
+    model_class = architectures.network_class(architectures.architecture_of_checkpoint(checkpoint))
     accepted = set(inspect.signature(model_class.__init__).parameters) - {"self", "vocabulary"}
     hparams = {k: v for k, v in checkpoint["hyper_parameters"].items() if k in accepted}
     tokenizer = tokenizer_of(checkpoint, path)
@@ -66,7 +68,7 @@ def load_model(path: Path, device: str = "cpu") -> tuple[LSTMLanguageModel, Char
         if hasattr(model_class, "from_checkpoint"):  # the Transformer: a pretrained one needs its saved config
             model = model_class.from_checkpoint(checkpoint)
         else:
-            model = model_class(**hparams, vocabulary=checkpoint["vocabulary"])
+            model = model_class(**hparams)
         model.load_state_dict(checkpoint["state_dict"])
     except (TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{path}: its model does not load ({str(exc).splitlines()[0][:160]})") from None
@@ -139,7 +141,7 @@ def stream_decoder(tokenizer) -> Callable[[int, int | None], str]:
 
 
 @torch.no_grad()
-def sample(model: LSTMLanguageModel, tokenizer: CharTokenizer | WordTokenizer, prompt: str, length: int,
+def sample(model: LSTMNetwork | GPTNetwork, tokenizer: CharTokenizer | WordTokenizer, prompt: str, length: int,
            config: SamplingConfig | None = None, seed: int | None = None) -> Iterator[str]:
     """The text of each of ``length`` new tokens after ``prompt``, one at a time."""
     config = config or SamplingConfig()

@@ -14,6 +14,7 @@ Generation itself happens in ``batching.Engine``; this module only checks reques
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import json
 import logging
 import math
@@ -36,9 +37,21 @@ from .completions import (
     make_request_model,
     one_line_validation_error,
 )
-from .generate import SamplingConfig, load_model
+from .generate import SamplingConfig, load_model, prompt_ids
 
 log = logging.getLogger("trainer.sharing.serve")
+
+
+def warm_up(model, tokenizer) -> None:
+    """A few steps of the model before the first request: torch's first calls (kernel choice, allocator)
+    otherwise cost the first user some seconds."""
+    import torch
+
+    with torch.no_grad():
+        ids = prompt_ids(tokenizer, "It was")
+        logits, state = model(torch.tensor([ids], device=model.device))
+        for _ in range(8):
+            logits, state = model(torch.tensor([[int(logits[0, -1].argmax())]], device=model.device), state)
 
 
 def create_app(checkpoint: Path, name: str | None = None, settings: ServeConfig | None = None, device: str = "cpu"):
@@ -52,10 +65,11 @@ def create_app(checkpoint: Path, name: str | None = None, settings: ServeConfig 
 
     from .batching import Engine, Job, Overloaded
     from .export import unsupported
-    from .webassets import STATIC, find_ort_web
+    from .webassets import ORT_WEB_FIX, STATIC, find_ort_web
 
     settings = settings or ServeConfig()
     model, tokenizer = load_model(checkpoint, device)
+    warm_up(model, tokenizer)
     model_id = name or Path(checkpoint).stem
     created = int(Path(checkpoint).stat().st_mtime)
     engine = Engine(model, tokenizer, max_batch=settings.max_batch, max_queue=settings.max_queue)
@@ -265,6 +279,19 @@ def create_app(checkpoint: Path, name: str | None = None, settings: ServeConfig 
         return FileResponse(await exported_file("vocabulary"), media_type="application/json")
 
     ort = find_ort_web()
+
+    @app.get("/capabilities.json")
+    async def capabilities():
+        """What the page may offer: in-browser generation needs an exportable model, onnx and onnxruntime-web."""
+        reason = None
+        if unexportable is not None:
+            reason = f"not available for this model: {unexportable}"
+        elif importlib.util.find_spec("onnx") is None:
+            reason = f"needs the export extra on the server: {install_hint('export')}"
+        elif ort is None:
+            reason = f"needs onnxruntime-web on the server: {ORT_WEB_FIX}, then restart serve"
+        return {"in_browser": {"available": reason is None, "reason": reason}}
+
     if ort is not None:
         from fastapi.staticfiles import StaticFiles
 
@@ -275,8 +302,7 @@ def create_app(checkpoint: Path, name: str | None = None, settings: ServeConfig 
     else:
         @app.get("/ort/{anything:path}")
         async def no_ort(anything: str):
-            raise APIError(404, "onnxruntime-web is not installed where the server looks: run `npm install "
-                                "onnxruntime-web` in .cache/npm, or set ORT_WEB_DIR to its dist/ folder",
+            raise APIError(404, f"onnxruntime-web is not installed where the server looks: {ORT_WEB_FIX}",
                            code="ort_web_missing")
 
     return app

@@ -1,5 +1,7 @@
-"""The LSTM language model: embedding → stacked LSTM → linear head (optionally tied), as a LightningModule.
+"""The models as LightningModules: the networks of ``models/`` with the steps, metrics and exact resume of a fit.
 
+``LSTMLanguageModel`` is ``models.lstm.LSTMNetwork`` with training added, and ``GPTLanguageModel``
+trains ``models.gpt.GPTNetwork`` with the same steps (a Transformer carries no state across batches).
 Its state across batches (the carried hidden state, the position in the epoch, the RNG) goes
 into every checkpoint, per rank, so ``fit --ckpt_path last`` continues exactly where a run stopped.
 """
@@ -12,9 +14,11 @@ import time
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from ..errors import CheckpointError, ConfigError, NonFiniteLossError
+from ..models.gpt import ARCHITECTURE as GPT_ARCHITECTURE
+from ..models.gpt import GPT, GPTNetwork, KVCache, PretrainedGPT2  # noqa: F401  (trainer.gpt's names, kept)
+from ..models.lstm import LSTMNetwork
 
 CHECKPOINT_FORMAT = 2
 """1: no checksum, no corpus record; 2: both (see checkpoint.py)."""
@@ -26,7 +30,7 @@ def total_norm(grads: list[torch.Tensor]) -> torch.Tensor:
     return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.detach().float()) for g in grads]))
 
 
-class LSTMLanguageModel(pl.LightningModule):
+class LSTMLanguageModel(LSTMNetwork, pl.LightningModule):
     def __init__(self, vocab_size: int = 0, embedding_size: int = 128, hidden_size: int = 256, num_layers: int = 2,
                  dropout: float = 0.2, tie_weights: bool = True, vocabulary: dict | None = None):
         """A character- or word-level LSTM language model.
@@ -42,27 +46,10 @@ class LSTMLanguageModel(pl.LightningModule):
             vocabulary: The tokenizer's vocabulary; linked from the data and saved in every checkpoint (not
                 logged as a hyperparameter: a word vocabulary is long).
         """
-        super().__init__()
-        if vocab_size < 2:
-            raise ConfigError(f"the vocabulary has {vocab_size} symbols; it needs at least 2 (raise data.max_vocab)")
-        for name, value in (("embedding_size", embedding_size), ("hidden_size", hidden_size),
-                            ("num_layers", num_layers)):
-            if value < 1:
-                raise ConfigError(f"model.{name} must be 1 or more, not {value}")
-        if not 0 <= dropout < 1:
-            raise ConfigError(f"model.dropout must be at least 0 and below 1, not {dropout}")
+        super(LSTMNetwork, self).__init__()  # the LightningModule (save_hyperparameters reads this frame)
         self.save_hyperparameters(ignore=["vocabulary"])
         self.vocabulary = vocabulary
-        self.embedding = nn.Embedding(vocab_size, embedding_size)
-        self.drop = nn.Dropout(dropout)
-        self.lstm = nn.LSTM(embedding_size, hidden_size, num_layers, batch_first=True,
-                            dropout=dropout if num_layers > 1 else 0.0)
-        out_size = embedding_size if tie_weights else hidden_size
-        self.projection = nn.Linear(hidden_size, embedding_size) if tie_weights and hidden_size != embedding_size \
-            else None
-        self.head = nn.Linear(out_size, vocab_size)
-        if tie_weights:
-            self.head.weight = self.embedding.weight
+        self._build(vocab_size, embedding_size, hidden_size, num_layers, dropout, tie_weights)
         self._init_run_state()
 
     def _init_run_state(self) -> None:
@@ -75,17 +62,6 @@ class LSTMLanguageModel(pl.LightningModule):
         self._restored_epoch: int | None = None
         self._last_batch_time: float | None = None
         self._step_loss: torch.Tensor | None = None
-
-    def forward(self, tokens: torch.Tensor, hidden: tuple[torch.Tensor, torch.Tensor] | None = None):
-        """Logits for every position, and the new hidden state (in fp32, whatever the compute precision)."""
-        x = self.drop(self.embedding(tokens))
-        if hidden is not None and hidden[0].dtype != x.dtype and not torch.is_autocast_enabled():
-            hidden = (hidden[0].to(x.dtype), hidden[1].to(x.dtype))
-        out, (h, c) = self.lstm(x, hidden)
-        out = self.drop(out)
-        if self.projection is not None:
-            out = self.projection(out)
-        return self.head(out), (h.float(), c.float())
 
     # -- steps ----------------------------------------------------------------------------------------
 
@@ -272,3 +248,65 @@ class LSTMLanguageModel(pl.LightningModule):
             raise CheckpointError("the checkpoint was not written by this trainer (no gutenberg_lstm record); "
                                   "give one from a `python -m trainer fit` run")
         self._resume = checkpoint.get("carried_state")
+
+
+class GPTLanguageModel(GPTNetwork, LSTMLanguageModel):
+    def __init__(self, vocab_size: int = 0, block_size: int = 256, n_layer: int = 4, n_head: int = 4,
+                 n_embd: int = 128, dropout: float = 0.1, bias: bool = False, pretrained: str | None = None,
+                 vocabulary: dict | None = None):
+        """A causal Transformer language model (nanoGPT-shaped), or a pretrained GPT-2 to fine-tune.
+
+        Args:
+            vocab_size: Vocabulary size; linked from the data (``data.vocab_size``), not set by hand.
+            block_size: Longest context in tokens (learned positions); ``data.seq_len`` must not exceed it.
+            n_layer: Transformer blocks.
+            n_head: Attention heads per block; ``n_embd`` must be a multiple of it.
+            n_embd: Width of the residual stream (and of the tied token embedding).
+            dropout: Dropout on the embeddings, the attention weights and each residual branch.
+            bias: Biases in the linear layers and LayerNorms (GPT-2 has them; without is a little faster).
+            pretrained: A local Hugging Face GPT-2 folder (``save_pretrained`` layout) to fine-tune; its sizes
+                replace the ones above and its tokenizer encodes the corpus (``data.pretrained`` is linked to it).
+            vocabulary: The tokenizer's vocabulary; linked from the data and saved in every checkpoint.
+        """
+        super(LSTMNetwork, self).__init__()  # the LightningModule itself: none of the LSTM's layers
+        self.save_hyperparameters(ignore=["vocabulary"])
+        self.vocabulary = vocabulary
+        self._build(vocab_size, block_size, n_layer, n_head, n_embd, dropout, bias, pretrained)
+        self._init_run_state()
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: dict, **extra) -> GPTLanguageModel:
+        model = super().from_checkpoint(checkpoint, vocabulary=checkpoint.get("vocabulary"), **extra)
+        model.hparams.pretrained = model.pretrained
+        return model
+
+    def _shared_step(self, batch, stage: str):
+        x, y, index = batch
+        if x.shape[1] > self.block_size:
+            raise ConfigError(f"data.seq_len {x.shape[1]} is longer than the model's context ({self.block_size}); "
+                              f"lower data.seq_len or raise model.block_size")
+        logits, _ = self.network(x)  # every window on its own: nothing is carried between batches
+        loss_sum = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), y.reshape(-1), reduction="sum")
+        return loss_sum, y.numel(), (logits.argmax(-1) == y).sum(), index
+
+    def on_fit_start(self):
+        seq_len = getattr(getattr(self.trainer.datamodule, "hparams", None), "seq_len", None)
+        if seq_len is not None and seq_len > self.block_size:
+            raise ConfigError(f"data.seq_len {seq_len} is longer than the model's context ({self.block_size} "
+                              f"tokens: model.block_size, or the pretrained model's n_positions); lower data.seq_len")
+
+    def on_save_checkpoint(self, checkpoint):
+        super().on_save_checkpoint(checkpoint)
+        checkpoint["gutenberg_lstm"]["architecture"] = GPT_ARCHITECTURE  # added to the LSTM's record, which stays
+        if isinstance(self.network, PretrainedGPT2):
+            checkpoint["gutenberg_lstm"]["pretrained_config"] = self.network.config_dict()
+
+
+MODULES = {"lstm": LSTMLanguageModel, "gpt": GPTLanguageModel}
+"""The LightningModule that trains each architecture (``models.architectures`` names them)."""
+
+
+def module_class(architecture: str) -> type[LSTMLanguageModel]:
+    if architecture not in MODULES:
+        raise ConfigError(f"architecture {architecture!r}: use one of {', '.join(MODULES)}")
+    return MODULES[architecture]
