@@ -39,7 +39,8 @@ from .result import BuildResult, NothingKeptError, compare, dropped_by_kind, man
 from ..discover.selectors import Discovery, Selection
 from ..discover.shelves import Shelf, fetch_shelf_index
 from ..fetch.site import GutenbergSite, UrlPolicy
-from ..corpus.splits import SplitKeyRegistry, SplitSettings, resolve_split_settings, split_keys, split_of
+from ..corpus.splits import (SplitKeyRegistry, SplitSettings, reconcile_keys, resolve_split_settings, split_keys,
+                             split_of)
 from .steps import IO_STEPS, BookContext, CpuServices, IoServices, run_cpu_steps, run_steps
 from ..corpus.versions import CURRENT, CorpusDir, PublishedVersion
 from .workers import CpuPool
@@ -143,8 +144,10 @@ class Build:
                       registry: SplitKeyRegistry) -> SplitSettings:
         """The salt and shares this build splits with: the corpus's own; others only with ``reshuffle``."""
         recorded = registry.settings()
-        if recorded is None and previous is not None:  # a corpus from before the registry recorded them
-            recorded = SplitSettings.from_record(previous.manifest.get("config", {}).get("corpus", {}))
+        # a corpus from before the registry recorded them, or a registry that fails its checksum: the
+        # settings the published version was split with
+        if (recorded is None or registry.damaged) and previous is not None:
+            recorded = SplitSettings.from_record(previous.manifest.get("config", {}).get("corpus", {})) or recorded
         settings = resolve_split_settings(self.config.corpus, recorded, corpus.root)
         corpus_config = replace(self.config.corpus, split_ratios=settings.ratios, split_salt=settings.salt)
         self.config = replace(self.config, corpus=corpus_config)
@@ -285,8 +288,9 @@ class Build:
 
     def assign_splits(self, books: list[Book], previous: PublishedVersion | None, registry: SplitKeyRegistry,
                       settings: SplitSettings) -> None:
-        # the registry wins: it also remembers books missing from the last version
-        known = {**(previous.split_keys if previous else {}), **registry.load()}
+        # the published version wins where it has a key; the registry also remembers books missing from it
+        registered = registry.load()
+        known = reconcile_keys(registered, previous.split_keys if previous else {}, registry.damaged, registry.path)
         kept = [b.id for b in books if b.usable]
         duplicates = {b.id: b.kept_id for b in books if b.kept_id is not None}
         keys = split_keys(kept, duplicates, known)
@@ -297,7 +301,7 @@ class Build:
             elif book.id in known:
                 book.split_key = known[book.id]  # dropped this time; shown so the row explains itself
         added = {book: key for book, key in keys.items() if book not in known}
-        if added or registry.settings() != settings:
+        if added or known != registered or registry.damaged or registry.settings() != settings:
             registry.save({**known, **added}, settings)
 
     def publish(self, result: BuildResult, corpus: CorpusDir, previous: PublishedVersion | None) -> None:

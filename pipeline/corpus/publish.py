@@ -37,7 +37,7 @@ from ..book import Book
 from ..clean.cleaner import CLEANER_VERSION
 from ..config import SPLIT_NAMES, BuildConfig, CorpusConfig
 from ..errors import PublishError
-from ..files import fsync_dir
+from ..files import create_file, fsync_dir
 from .analysis import ANALYSIS_VERSION
 from .verify import verify_version
 from .versions import CorpusDir
@@ -125,7 +125,7 @@ class _HashingFile:
 
     def __init__(self, path: Path, root: Path):
         self.path, self.root = path, root
-        self.handle = open(path, "wb")
+        self.handle = create_file(path, root)
         self.digest = hashlib.sha256()
         self.size = 0
 
@@ -229,7 +229,7 @@ def _record_file(path: Path, root: Path, books: int | None = None) -> FileRecord
 
 
 def _write_file(path: Path, root: Path, data: bytes) -> FileRecord:
-    with open(path, "wb") as handle:
+    with create_file(path, root) as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

@@ -1,0 +1,120 @@
+"""The corpus pipeline attacked as issue 22 found it broken: each test is the attack, and what must hold."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import pytest
+from conftest import THIRDS
+from test_corpus_cli import run
+
+from pipeline.build.run import Build
+from pipeline.config import CorpusConfig
+
+
+def build(make_config, **corpus):
+    return Build(make_config(corpus=CorpusConfig(**corpus)), progress=False).run()
+
+
+def cli_build(capsys, site, out: Path, *extra):
+    return run(capsys, "build", "--shelf", "68", "--base-url", site.base_url, "--out", str(out), *extra)
+
+
+def kept_splits(version: Path) -> dict[int, str]:
+    import csv
+    with open(version / "books.csv", encoding="utf-8", newline="") as handle:
+        return {int(r["id"]): r["split"] for r in csv.DictReader(handle) if r["status"] == "kept"}
+
+
+# -- 1. a book never changes split because split_keys.json was edited -----------------------------------------
+
+def test_one_digit_changed_in_split_keys_moves_no_book_and_warns_naming_it(site, make_config, tmp_path, caplog):
+    first = build(make_config, split_ratios=THIRDS)
+    before = kept_splits(first.version)
+    registry = tmp_path / "corpora" / "science-fiction" / "split_keys.json"
+    record = json.loads(registry.read_text())
+    from pipeline.corpus.splits import split_of
+    victim = next(b for b in sorted(before) if before[b] == "train")
+    # a key that places the victim in another split, as one changed digit would
+    other = next(k for k in range(1, 10_000)
+                 if split_of(k, record["split_salt"], tuple(record["split_ratios"])) != before[victim])
+    record["keys"][str(victim)] = other
+    registry.write_text(json.dumps(record, indent=0))
+    with caplog.at_level(logging.WARNING):
+        second = build(make_config)
+    assert kept_splits(second.version) == before  # the published record wins
+    warnings = [r.getMessage() for r in caplog.records if "split key" in r.getMessage()]
+    assert len(warnings) == 1 and f"#{victim} ({other} there" in warnings[0]
+    assert json.loads(registry.read_text())["keys"][str(victim)] == first_key(first, victim)
+    # the rewritten file is whole again: the next build is quiet
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        build(make_config)
+    assert not [r for r in caplog.records if "split_keys.json" in r.getMessage()]
+
+
+def first_key(result, book_id):
+    return next(b.split_key for b in result.books if b.id == book_id)
+
+
+def test_a_split_keys_file_that_fails_its_checksum_is_named_in_a_warning(site, make_config, tmp_path, caplog):
+    build(make_config, split_ratios=THIRDS)
+    registry = tmp_path / "corpora" / "science-fiction" / "split_keys.json"
+    record = json.loads(registry.read_text())
+    assert len(record["sha256"]) == 64
+    record["split_salt"] = "pepper"  # a hand edit of the salt would move books too
+    registry.write_text(json.dumps(record))
+    with caplog.at_level(logging.WARNING):
+        result = build(make_config)
+    assert not result.published
+    assert any("does not match its checksum" in r.getMessage() for r in caplog.records)
+    assert json.loads(registry.read_text())["split_salt"] == "gutenberg-lstm"
+
+
+# -- 2. links planted under --out never lead a write outside it -----------------------------------------------
+
+def test_a_lock_planted_as_a_link_to_another_file_does_not_truncate_it(site, tmp_path, capsys):
+    out = tmp_path / "corpora"
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    (out / "science-fiction").mkdir(parents=True)
+    (out / "science-fiction" / ".lock").symlink_to(victim)
+    code, _, err = cli_build(capsys, site, out, "-q")
+    assert victim.read_text() == "keep me"
+    assert code == 2 and err.count("\n") == 1 and err.startswith("error: cannot take the lock")
+    assert "symbolic link" in err
+
+
+def test_a_cache_host_folder_planted_as_a_link_receives_no_write(site, tmp_path, capsys):
+    out = tmp_path / "corpora"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    host = site.base_url.split("//")[1].replace(":", "_")
+    (out / ".cache" / "raw").mkdir(parents=True)
+    (out / ".cache" / "raw" / host).symlink_to(elsewhere, target_is_directory=True)
+    code, _, err = cli_build(capsys, site, out, "-q")
+    assert list(elsewhere.rglob("*")) == []
+    assert code == 3 and "leads outside" in err and "Traceback" not in err
+
+
+def test_every_write_helper_refuses_a_path_through_a_link(tmp_path):
+    from pipeline.files import OutsideRootError, create_file, make_folder, write_atomically
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir(), outside.mkdir()
+    (root / "link").symlink_to(outside, target_is_directory=True)
+    target = outside / "file"
+    target.write_text("x")
+    (root / "file-link").symlink_to(target)
+    for attempt in (lambda: write_atomically(root / "link" / "f", b"y", root=root),
+                    lambda: make_folder(root / "link" / "sub", root),
+                    lambda: create_file(root / "file-link", root),
+                    lambda: create_file(root / "file-link")):  # O_NOFOLLOW even without a root
+        with pytest.raises(OSError):
+            attempt()
+    assert target.read_text() == "x" and sorted(p.name for p in outside.iterdir()) == ["file"]
+    write_atomically(root / "file-link", b"new", root=root)  # the rename replaces the link, not its target
+    assert target.read_text() == "x" and (root / "file-link").read_bytes() == b"new"
+    assert issubclass(OutsideRootError, OSError)
