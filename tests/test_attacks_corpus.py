@@ -118,3 +118,38 @@ def test_every_write_helper_refuses_a_path_through_a_link(tmp_path):
     write_atomically(root / "file-link", b"new", root=root)  # the rename replaces the link, not its target
     assert target.read_text() == "x" and (root / "file-link").read_bytes() == b"new"
     assert issubclass(OutsideRootError, OSError)
+
+
+# -- 3. an endless Next is not followed for ever ---------------------------------------------------------------
+
+def endless_shelf(site, *, fresh_ids: bool, total: str | None = "8") -> None:
+    """Shelf 68's pages from the second on, for ever: each links to the next; each lists new ids or page 1's."""
+    first = site.files["/ebooks/bookshelf/68"].decode()
+    for n in range(1, 3000):
+        start = 1 + 4 * n
+        page = first.replace('href="/ebooks/bookshelf/68?start_index=5"', f'href="/ebooks/bookshelf/68?start_index={start + 4}"')
+        page = page.replace('<link rel="next" title="Next Page" href="/ebooks/bookshelf/68?start_index=9"/>', "")
+        page = page.replace("</head>", f'<link rel="next" href="/ebooks/bookshelf/68?start_index={start + 4}"/></head>', 1)
+        if fresh_ids:
+            for book in (101, 102, 103, 104):
+                page = page.replace(f'href="/ebooks/{book}"', f'href="/ebooks/{book + 1000 * n}"')
+        if total is None:
+            page = page.replace('<meta name="totalResults" content="8"/>', "")
+        site.files[f"/ebooks/bookshelf/68?start_index={start}"] = page.encode()
+
+
+@pytest.mark.parametrize("fresh_ids, total, most", [(True, "8", 4), (False, "8", 2), (True, None, 30)])
+def test_an_endless_next_link_stops_with_a_warning(site, tmp_path, caplog, monkeypatch, fresh_ids, total, most):
+    from test_hostile import fetcher_for
+
+    import pipeline.discover.shelves as shelves
+    from pipeline.fetch.site import GutenbergSite
+    endless_shelf(site, fresh_ids=fresh_ids, total=total)
+    if total is None:  # no count to bound it: the hard cap does, made small here
+        monkeypatch.setattr(shelves, "MAX_PAGES", most)
+    with caplog.at_level(logging.WARNING):
+        books = shelves.read_shelf(fetcher_for(site, tmp_path), GutenbergSite(site.base_url),
+                                   shelves.Shelf(68, "Science Fiction"))
+    pages = [p for p in site.requested_paths() if p.startswith("/ebooks/bookshelf/68")]
+    assert len(pages) <= most and "stopping there" in caplog.text
+    assert {101, 102, 103, 104} <= {b.id for b in books}
