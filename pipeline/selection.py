@@ -116,10 +116,19 @@ def parse_ids(text: str) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+MAX_IDS_FILE = 16 * 2**20
+"""Bytes read of an --ids-file at most: ten million ids a line each hold under 80 MB, a real list far less."""
+
+
 def read_ids_file(path: Path) -> list[int]:
     """One book id a line; ``#`` starts a comment; blank lines are ignored."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_IDS_FILE + 1)  # bounded: /dev/zero, a FIFO or a huge file ends here
+        if len(data) > MAX_IDS_FILE:
+            raise ConfigError(f"--ids-file {path}: over {MAX_IDS_FILE // 2**20} MB, too large for a list of book "
+                              f"ids; give a text file with one book id a line")
+        lines = data.decode("utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConfigError(f"--ids-file {path}: {reason}; give a text file with one book id a line") from None

@@ -153,3 +153,26 @@ def test_an_endless_next_link_stops_with_a_warning(site, tmp_path, caplog, monke
     pages = [p for p in site.requested_paths() if p.startswith("/ebooks/bookshelf/68")]
     assert len(pages) <= most and "stopping there" in caplog.text
     assert {101, 102, 103, 104} <= {b.id for b in books}
+
+
+# -- 4. options that would turn off politeness, or read for ever, are refused ----------------------------------
+
+@pytest.mark.parametrize("option", [["--delay", "nan"], ["--delay", "inf"], ["--delay", "-nan"], ["--timeout", "nan"],
+                                    ["--timeout", "inf"], ["--request-deadline", "nan"],
+                                    ["--user-agent", "bot\r\nX-Injected: 1"], ["--user-agent", "bot\n"],
+                                    ["--ids-file", "/dev/zero"], ["--min-language-share", "nan"],
+                                    ["--near-duplicate-threshold", "nan"], ["--split", "nan/5/5"]])
+def test_a_non_finite_number_or_a_header_break_is_one_line_exit_2_before_any_request(site, tmp_path, capsys, option):
+    code, out, err = cli_build(capsys, site, tmp_path / "corpora", "-q", *option)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "error: " in err, err
+    assert site.requested_paths() == []
+
+
+def test_every_float_of_the_http_settings_must_be_finite():
+    from pipeline.config import HttpConfig
+    from pipeline.errors import ConfigError
+    for name in ("delay", "connect_timeout", "read_timeout", "request_deadline", "backoff", "max_backoff",
+                 "max_crawl_delay"):
+        for value in (float("nan"), float("inf")):
+            with pytest.raises(ConfigError, match="must be a number of seconds"):
+                HttpConfig(**{name: value}).validate()
