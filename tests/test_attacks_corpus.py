@@ -176,3 +176,33 @@ def test_every_float_of_the_http_settings_must_be_finite():
         for value in (float("nan"), float("inf")):
             with pytest.raises(ConfigError, match="must be a number of seconds"):
                 HttpConfig(**{name: value}).validate()
+
+
+# -- 5. verify sees every file and every field -----------------------------------------------------------------
+
+def test_verify_reports_an_extra_shard_copied_text_and_edited_manifest_fields(site, make_config, tmp_path, capsys):
+    import shutil
+    result = build(make_config, split_ratios=THIRDS)
+    assert run(capsys, "verify", str(result.version))[0] == 0
+    manifest = json.loads((result.version / "manifest.json").read_text())
+    assert len(manifest["manifest_sha256"]) == 64
+
+    extra = tmp_path / "extra"
+    shutil.copytree(result.version, extra)
+    val_shard = extra / manifest["splits"]["val"]["shards"][0]["path"]
+    (extra / "train" / "train-99999.txt").write_bytes(val_shard.read_bytes())  # val text copied into train
+    code, out, _ = run(capsys, "verify", str(extra))
+    assert code == 1 and out == f"{extra}: train/train-99999.txt: not listed in the manifest\n"
+
+    for field, value in [("content_key", "0" * 64), ("counts", {"kept": 10**6}), ("config", {}),
+                         ("splits.train.words", 1)]:
+        edited = tmp_path / f"edited-{field}"
+        shutil.copytree(result.version, edited)
+        record = json.loads((edited / "manifest.json").read_text())
+        if "." in field:
+            record["splits"]["train"]["words"] = value
+        else:
+            record[field] = value
+        (edited / "manifest.json").write_text(json.dumps(record))
+        code, out, _ = run(capsys, "verify", str(edited))
+        assert code == 1 and "manifest.json: its fields do not match its manifest_sha256" in out, field

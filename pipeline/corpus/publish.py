@@ -39,7 +39,7 @@ from ..config import SPLIT_NAMES, BuildConfig, CorpusConfig
 from ..errors import PublishError
 from ..files import create_file, fsync_dir
 from .analysis import ANALYSIS_VERSION
-from .verify import verify_version
+from .verify import manifest_checksum, verify_version
 from .versions import CorpusDir
 
 log = logging.getLogger(__name__)
@@ -261,6 +261,7 @@ def publish(corpus: CorpusDir, books: list[Book], table: bytes, plan: PublishPla
     switched = False
     try:
         manifest = _write_version(temp, name, books, table, plan, config, text_of, progress)
+        manifest["manifest_sha256"] = manifest_checksum(manifest)
         _write_file(temp / "manifest.json", temp, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
         problems = verify_version(temp)
         if problems:

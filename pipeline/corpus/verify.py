@@ -3,7 +3,9 @@
 - every file the manifest lists: there, of its size and sha256;
 - every Parquet row: its text's sha256 and length match the row's ``sha256`` and ``chars``, the
   ids are the manifest's, in order, and books.csv lists each as kept in that split with that sha256;
-- the text shards: the split's texts joined by the separator, nothing more, nothing less.
+- the text shards: the split's texts joined by the separator, nothing more, nothing less;
+- nothing else: a file in the folder that the manifest does not list is a problem (an extra shard);
+- the manifest itself: its ``manifest_sha256`` covers every other field (statistics, config, content key).
 
 The publish step runs the same checks on a version before renaming it into place, so a version
 that fails them was damaged afterwards (a disk, a hand, a copy).
@@ -52,16 +54,39 @@ def verify_version(path: Path) -> list[str]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return [f"manifest.json: cannot be read as a corpus manifest ({type(exc).__name__}: {exc})"]
     problems = []
+    recorded = manifest.get("manifest_sha256")
+    if recorded is not None and recorded != manifest_checksum(manifest):
+        problems.append("manifest.json: its fields do not match its manifest_sha256 (statistics, config or "
+                        "content key edited, or damaged)")
     records = list(files.values())
     for split in splits.values():
         records.append(split["parquet"])
         records.extend(split["shards"])
     for record in records:
         problems += _check_file(Path(path), record)
+    problems += _unlisted(Path(path), {str(r["path"]) for r in records})
     kept = _kept_rows(Path(path) / "books.csv", problems)
     for name, split in splits.items():
         problems += _check_split(Path(path), name, split, separator, kept)
     return problems
+
+
+def manifest_checksum(manifest: dict) -> str:
+    """The sha256 of a manifest's fields, ``manifest_sha256`` aside, in one canonical form."""
+    fields = {key: value for key, value in manifest.items() if key != "manifest_sha256"}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+                          .encode("utf-8")).hexdigest()
+
+
+def _unlisted(root: Path, listed: set[str]) -> list[str]:
+    """Files in the version folder that the manifest does not list (manifest.json aside)."""
+    found = []
+    for folder, _, names in os.walk(root):
+        for name in names:
+            relative = (Path(folder) / name).relative_to(root).as_posix()
+            if relative != "manifest.json" and relative not in listed:
+                found.append(f"{relative}: not listed in the manifest")
+    return sorted(found)
 
 
 def _check_file(root: Path, record: dict) -> list[str]:
