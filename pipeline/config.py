@@ -212,6 +212,8 @@ class BuildConfig:
     host still go one at a time."""
     dry_run: bool = False
     """Resolve the shelf and list its books, then stop: no book is downloaded."""
+    verify: bool = False
+    """Check every byte of ``current`` before building on it, not only the files changed since last checked."""
     http: HttpConfig = field(default_factory=HttpConfig)
     """The HTTP client's settings."""
     corpus: CorpusConfig = field(default_factory=CorpusConfig)

@@ -206,3 +206,48 @@ def test_verify_reports_an_extra_shard_copied_text_and_edited_manifest_fields(si
         (edited / "manifest.json").write_text(json.dumps(record))
         code, out, _ = run(capsys, "verify", str(edited))
         assert code == 1 and "manifest.json: its fields do not match its manifest_sha256" in out, field
+
+
+# -- 6. a build repairs what verify would report ----------------------------------------------------------------
+
+def flip_byte(path: Path, at: int | None = None) -> None:
+    data = bytearray(path.read_bytes())
+    at = len(data) // 2 if at is None else at
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("target", ["train.parquet", "shard", "books.csv", "cleaning.jsonl"])
+def test_a_flipped_byte_in_current_is_republished_with_a_repaired_line(site, tmp_path, capsys, target):
+    out = tmp_path / "corpora"
+    assert cli_build(capsys, site, out, "-q", "--split", "34/33/33")[0] == 1  # 107 has no text
+    current = (out / "science-fiction" / "current").resolve()
+    manifest = json.loads((current / "manifest.json").read_text())
+    path = current / (manifest["splits"]["train"]["shards"][0]["path"] if target == "shard" else target)
+    flip_byte(path)
+    assert run(capsys, "verify", str(current))[0] == 1
+    code, stdout, _ = cli_build(capsys, site, out, "-q")
+    repaired = [line for line in stdout.splitlines() if "repaired:" in line]
+    assert len(repaired) == 1 and f"{current.name} was damaged" in repaired[0], stdout
+    new = (out / "science-fiction" / "current").resolve()
+    assert new != current and run(capsys, "verify", str(new))[0] == 0
+    assert kept_splits(new) == kept_splits_of(manifest)
+    # and then the corpus is whole: the next build is quiet
+    assert "repaired" not in cli_build(capsys, site, out, "-q")[1]
+
+
+def kept_splits_of(manifest: dict) -> dict[int, str]:
+    return {book: split for split, record in manifest["splits"].items() for book in record["ids"]}
+
+
+def test_a_damage_that_keeps_the_mtime_is_found_by_build_verify(site, tmp_path, capsys):
+    out = tmp_path / "corpora"
+    cli_build(capsys, site, out, "-q")
+    current = (out / "science-fiction" / "current").resolve()
+    path = current / "cleaning.jsonl"
+    stat = path.stat()
+    flip_byte(path)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert "repaired" not in cli_build(capsys, site, out, "-q")[1]  # cheap check: sizes and changed files
+    code, stdout, _ = cli_build(capsys, site, out, "-q", "--verify")
+    assert "repaired: " in stdout and (out / "science-fiction" / "current").resolve() != current

@@ -30,7 +30,7 @@ from ..fetch.cache import RawCache, remove_stale_parts
 from ..config import BuildConfig, HttpConfig, default_delay
 from ..corpus.dedup import DedupInput, find_duplicates
 from ..fetch.download import TextSource
-from ..errors import FetchError, Interrupted, SourceError
+from ..errors import FetchError, Interrupted, PublishError, SourceError
 from ..fetch.fetcher import Fetcher
 from ..fetch.client import PoliteClient
 from ..corpus.lock import CorpusLock
@@ -43,6 +43,7 @@ from ..corpus.splits import (SplitKeyRegistry, SplitSettings, reconcile_keys, re
                              split_of)
 from .steps import IO_STEPS, BookContext, CpuServices, IoServices, run_cpu_steps, run_steps
 from ..corpus.versions import CURRENT, CorpusDir, PublishedVersion
+from ..corpus.verify import check_published
 from .workers import CpuPool
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,8 @@ class Build:
         self._timing_lock = threading.Lock()
         self._stage_seconds: Counter = Counter()
         self._dropped_by_step: Counter = Counter()
+        self.damage: tuple[str, list[str]] | None = None
+        """The version ``current`` named when it was found damaged, and its problems."""
 
     @contextmanager
     def timed(self, stage: str):
@@ -121,7 +124,7 @@ class Build:
             return result
         with CorpusLock(corpus.root):
             corpus.remove_leftovers()
-            previous = corpus.read_current()
+            previous = self.read_previous(corpus)
             registry = SplitKeyRegistry(corpus.root)
             settings = self.settle_splits(corpus, previous, registry)
             with self.timed("discover"):
@@ -139,6 +142,25 @@ class Build:
         result.stage_seconds = self._stage_seconds
         result.dropped_by_step = self._dropped_by_step
         return result
+
+    def read_previous(self, corpus: CorpusDir) -> PublishedVersion | None:
+        """The version this build builds on, checked first as ``verify`` would (cheaply, or whole with
+        ``--verify``). A damaged one is still compared against, but its split keys are not trusted and
+        it is republished from the cache (``self.damage``)."""
+        self.damage = None
+        current = corpus.current()
+        if current is None:
+            return corpus.read_current()
+        problems = check_published(corpus.root, current, full=self.config.verify)
+        if not problems:
+            return corpus.read_current()
+        self.damage = (current.name, problems)
+        log.warning("%s is damaged (%s%s); it will be republished from the cache", current,
+                    problems[0], f"; and {len(problems) - 1} more" if len(problems) > 1 else "")
+        try:
+            return corpus.read_current()
+        except PublishError:
+            return None
 
     def settle_splits(self, corpus: CorpusDir, previous: PublishedVersion | None,
                       registry: SplitKeyRegistry) -> SplitSettings:
@@ -290,7 +312,8 @@ class Build:
                       settings: SplitSettings) -> None:
         # the published version wins where it has a key; the registry also remembers books missing from it
         registered = registry.load()
-        known = reconcile_keys(registered, previous.split_keys if previous else {}, registry.damaged, registry.path)
+        published = previous.split_keys if previous and self.damage is None else {}
+        known = reconcile_keys(registered, published, registry.damaged, registry.path)
         kept = [b.id for b in books if b.usable]
         duplicates = {b.id: b.kept_id for b in books if b.kept_id is not None}
         keys = split_keys(kept, duplicates, known)
@@ -312,7 +335,7 @@ class Build:
         result.previous_version = previous.path.name if previous else None
         result.changes = compare(previous, books)
         broken = corpus.current() is None and (corpus.current_problem() or "was missing")
-        if previous is not None and previous.manifest.get("content_key") == key:
+        if previous is not None and previous.manifest.get("content_key") == key and not self.damage:
             result.version = previous.path
             if broken:
                 corpus.switch_current(previous.path.name)
@@ -339,7 +362,12 @@ class Build:
         finally:
             bar.close()
         result.published = True
-        if broken and previous is not None:
+        if self.damage is not None:
+            name, problems = self.damage
+            more = f"; and {len(problems) - 1} more" if len(problems) > 1 else ""
+            result.repaired = f"{name} was damaged ({problems[0]}{more}); republished it from the cache as " \
+                              f"{result.version.name}"
+        elif broken and previous is not None:
             result.repaired = f"{CURRENT} {broken}; it now names {result.version.name}"
         result.pruned = corpus.prune(self.config.corpus.keep_versions)
 

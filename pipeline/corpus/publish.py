@@ -39,7 +39,7 @@ from ..config import SPLIT_NAMES, BuildConfig, CorpusConfig
 from ..errors import PublishError
 from ..files import create_file, fsync_dir
 from .analysis import ANALYSIS_VERSION
-from .verify import manifest_checksum, verify_version
+from .verify import manifest_checksum, record_checked, verify_version
 from .versions import CorpusDir
 
 log = logging.getLogger(__name__)
@@ -274,6 +274,7 @@ def publish(corpus: CorpusDir, books: list[Book], table: bytes, plan: PublishPla
         fsync_dir(corpus.root)
         corpus.switch_current(name)
         switched = True
+        record_checked(corpus.root, final)
     except (OSError, PublishError) as exc:
         if not switched:  # nothing half done stays behind: not the folder, not an unpublished version
             shutil.rmtree(temp, ignore_errors=True)
