@@ -257,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a full disk, a read-only folder: the system's word for it, in one line
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: cannot write ({exc.strerror or exc}{where}); free some space or fix the folder, then rerun the same "
+              f"command to carry on", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         stop.set()
         print("error: interrupted: rerun the same command to carry on", file=sys.stderr)

@@ -42,6 +42,11 @@ def create_file(path: Path, root: Path | None = None, *, exclusive: bool = False
     return os.fdopen(os.open(path, flags, 0o644), "wb")
 
 
+def no_follow(path, flags: int) -> int:
+    """An ``opener`` for ``open()``: the file is never opened through a symbolic link."""
+    return os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+
+
 def write_atomically(path: Path, data: bytes, *, durable: bool = True, folders: FolderSyncs | None = None,
                      root: Path | None = None) -> None:
     """Write to a temporary name beside ``path``, then rename it into place.

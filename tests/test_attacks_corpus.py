@@ -251,3 +251,56 @@ def test_a_damage_that_keeps_the_mtime_is_found_by_build_verify(site, tmp_path, 
     assert "repaired" not in cli_build(capsys, site, out, "-q")[1]  # cheap check: sizes and changed files
     code, stdout, _ = cli_build(capsys, site, out, "-q", "--verify")
     assert "repaired: " in stdout and (out / "science-fiction" / "current").resolve() != current
+
+
+# -- 7. full disks, emptied caches, long names ------------------------------------------------------------------
+
+def test_a_full_disk_when_the_split_keys_are_saved_is_one_line_not_a_traceback(site, tmp_path, capsys, monkeypatch):
+    import errno
+
+    import pipeline.corpus.splits as splits
+
+    def full(path, data, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(splits, "write_atomically", full)
+    code, _, err = cli_build(capsys, site, tmp_path / "corpora", "-q")
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert "split_keys.json: No space left on device" in err and err.startswith("error: cannot write")
+
+
+def test_any_disk_error_reaching_the_cli_is_one_line(site, tmp_path, capsys, monkeypatch):
+    import errno
+
+    from pipeline.build import run as build_run
+
+    def full(self):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/somewhere/file")
+
+    monkeypatch.setattr(build_run.Build, "run", full)
+    code, _, err = cli_build(capsys, site, tmp_path / "corpora", "-q")
+    assert code == 1 and err == ("error: cannot write (No space left on device (/somewhere/file)); free some space "
+                                 "or fix the folder, then rerun the same command to carry on\n")
+
+
+def test_a_zero_length_cache_index_is_rebuilt_from_the_sidecars(site, make_config, tmp_path, caplog):
+    build(make_config)
+    index = tmp_path / "corpora" / ".cache" / "http.sqlite"
+    for suffix in ("-wal", "-shm"):
+        index.with_name(index.name + suffix).unlink(missing_ok=True)
+    index.write_bytes(b"")
+    site.clear_log()
+    with caplog.at_level(logging.WARNING):
+        result = build(make_config)
+    assert "it is empty, 0 bytes" in caplog.text and "rebuilt it from the" in caplog.text
+    assert site.count(200) == 0, site.requested_paths()  # nothing downloaded again
+    assert not result.published
+
+
+def test_a_shelf_name_of_100_four_byte_characters_makes_a_folder(site, make_config, tmp_path):
+    site.shelves[68] = "\U0001d518" * 100
+    for book in site.books.values():
+        book.shelves = [site.shelves[68] if s == "Science Fiction" else s for s in book.shelves]
+    site.render()
+    result = Build(make_config(shelf="68", corpus=CorpusConfig(split_ratios=THIRDS)), progress=False).run()
+    assert len(result.corpus_dir.name.encode("utf-8")) <= 120 and (result.corpus_dir / "current").is_dir()

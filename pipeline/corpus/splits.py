@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import DEFAULT_SPLIT_RATIOS, DEFAULT_SPLIT_SALT, CorpusConfig, format_ratios, normalised_ratios
-from ..errors import ConfigError
+from ..errors import ConfigError, PublishError
 from ..files import write_atomically
 
 log = logging.getLogger(__name__)
@@ -145,8 +145,12 @@ class SplitKeyRegistry:
     def save(self, keys: dict[int, int], settings: SplitSettings) -> None:
         record = {"split_salt": settings.salt, "split_ratios": list(settings.ratios),
                   "keys": {str(book): key for book, key in sorted(keys.items())}}
-        write_atomically(self.path, json.dumps({**record, "sha256": _checksum(record)}, indent=0).encode("utf-8"),
-                         root=self.root)
+        try:
+            write_atomically(self.path, json.dumps({**record, "sha256": _checksum(record)}, indent=0).encode("utf-8"),
+                             root=self.root)
+        except OSError as exc:
+            raise PublishError(f"cannot write {self.path}: {exc.strerror or exc}; nothing was published, the "
+                               f"current version is unchanged") from None
         self._record = record
         self.damaged = None
 

@@ -106,6 +106,9 @@ class RawCache:
                 check_inside(path, self.root)  # SQLite would write through a link planted there
         except OSError as exc:
             raise CacheWriteError(f"cannot use the cache folder {self.root}: {exc.strerror or exc}") from None
+        if self._emptied():
+            self._db = self._rebuild("it is empty, 0 bytes, while cached files remain")
+            return
         try:
             self._db = self._open()
         except sqlite3.Error as exc:
@@ -113,6 +116,16 @@ class RawCache:
                 raise CacheCorruptError(f"cannot open the cache index {self.db_path}: {exc}; "
                                         f"check the disk and the folder's permissions") from None
             self._db = self._rebuild(str(exc))
+
+    def _emptied(self) -> bool:
+        """An index of 0 bytes beside cached files: SQLite would take it for a new, empty database and
+        every file would be downloaded again. A new index is never empty once opened (WAL's header)."""
+        try:
+            if self.db_path.stat().st_size != 0:
+                return False
+        except OSError:
+            return False
+        return next(self.raw_dir.rglob(f".*{META_SUFFIX}"), None) is not None
 
     def _open(self) -> sqlite3.Connection:
         # isolation_level=None: each statement commits on its own; WAL lets two builds share the file.
