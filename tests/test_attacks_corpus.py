@@ -304,3 +304,11 @@ def test_a_shelf_name_of_100_four_byte_characters_makes_a_folder(site, make_conf
     site.render()
     result = Build(make_config(shelf="68", corpus=CorpusConfig(split_ratios=THIRDS)), progress=False).run()
     assert len(result.corpus_dir.name.encode("utf-8")) <= 120 and (result.corpus_dir / "current").is_dir()
+
+
+def test_the_trainers_token_cache_beside_a_version_is_not_damage(site, make_config, capsys):
+    first = build(make_config)
+    (first.version / "tokens" / "char-123").mkdir(parents=True)
+    (first.version / "tokens" / "char-123" / "train.bin").write_bytes(b"\0\1")
+    assert run(capsys, "verify", str(first.version))[0] == 0
+    assert not build(make_config).published

@@ -72,6 +72,8 @@ def verify_version(path: Path) -> list[str]:
     return problems
 
 
+TOKEN_CACHE = "tokens"
+"""A version's subfolder the trainer writes its token cache into (trainer/data/corpus.py); not the corpus's."""
 CHECKED = ".checked.json"
 """In a corpus folder: the size and mtime of each file of a version when its sha256 last matched."""
 
@@ -161,9 +163,12 @@ def manifest_checksum(manifest: dict) -> str:
 
 
 def _unlisted(root: Path, listed: set[str]) -> list[str]:
-    """Files in the version folder that the manifest does not list (manifest.json aside)."""
+    """Files in the version folder that the manifest does not list (manifest.json aside, and ``tokens/``,
+    where the trainer caches a version's encoded splits beside it)."""
     found = []
-    for folder, _, names in os.walk(root):
+    for folder, subfolders, names in os.walk(root):
+        if Path(folder) == root and TOKEN_CACHE in subfolders:
+            subfolders.remove(TOKEN_CACHE)
         for name in names:
             relative = (Path(folder) / name).relative_to(root).as_posix()
             if relative != "manifest.json" and relative not in listed:
