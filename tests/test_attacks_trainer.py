@@ -1,0 +1,82 @@
+"""The trainer attacked as issue 22 found it broken: each test is the attack, and what must hold."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trainer.data.corpus import Corpus, encode_corpus
+
+
+@pytest.fixture
+def corpus_copy(tiny_corpus, tmp_path) -> Path:
+    copy = tmp_path / "version"
+    shutil.copytree(Path(tiny_corpus) / "current", copy, symlinks=False,
+                    ignore=shutil.ignore_patterns("tokens"))
+    return copy
+
+
+# -- 8. the token cache is verified when opened -----------------------------------------------------------------
+
+def damage_meta_garbage(folder: Path) -> None:
+    (folder / "meta.json").write_bytes(b"\x00garbage{")
+
+
+def damage_meta_empty(folder: Path) -> None:
+    (folder / "meta.json").write_bytes(b"")
+
+
+def damage_meta_missing(folder: Path) -> None:
+    (folder / "meta.json").unlink()
+
+
+def damage_out_of_range(folder: Path) -> None:
+    meta = json.loads((folder / "meta.json").read_text())
+    data = np.fromfile(folder / "train.bin", dtype=meta["dtype"])
+    data[3] = np.iinfo(meta["dtype"]).max
+    data.tofile(folder / "train.bin")
+
+
+def damage_truncated(folder: Path) -> None:
+    path = folder / "train.bin"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def damage_meta_types(folder: Path) -> None:
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["splits"]["train"]["tokens"] = "many"
+    (folder / "meta.json").write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("damage", [damage_meta_garbage, damage_meta_empty, damage_meta_missing, damage_out_of_range,
+                                    damage_truncated, damage_meta_types])
+def test_a_damaged_token_cache_is_encoded_again_with_one_warning(corpus_copy, caplog, damage):
+    first = encode_corpus(Corpus.open(corpus_copy))
+    whole = np.array(first.tokens("train"))
+    damage(first.folder)
+    with caplog.at_level(logging.WARNING):
+        again = encode_corpus(Corpus.open(corpus_copy))
+    warnings = [r for r in caplog.records if "token cache" in r.getMessage()]
+    assert len(warnings) == 1 and "encoding the corpus again" in warnings[0].getMessage()
+    assert np.array_equal(np.array(again.tokens("train")), whole)
+    assert not [p for p in (corpus_copy / "tokens").iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_a_full_disk_while_encoding_leaves_no_temporary_folder(corpus_copy, monkeypatch):
+    import errno
+
+    from trainer.data import corpus as corpus_module
+    from trainer.errors import CorpusError
+
+    def full(fd):  # where a delayed allocation on a full disk is reported
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(corpus_module.os, "fsync", full)
+    with pytest.raises(CorpusError, match="No space left on device"):
+        corpus_module.encode_corpus(Corpus.open(corpus_copy))
+    assert [p.name for p in (corpus_copy / "tokens").iterdir()] == []
