@@ -80,3 +80,33 @@ def test_a_full_disk_while_encoding_leaves_no_temporary_folder(corpus_copy, monk
     with pytest.raises(CorpusError, match="No space left on device"):
         corpus_module.encode_corpus(Corpus.open(corpus_copy))
     assert [p.name for p in (corpus_copy / "tokens").iterdir()] == []
+
+
+# -- 9. a copied run folder uses its own checkpoints -------------------------------------------------------------
+
+def test_a_copied_run_folder_finds_its_own_best_checkpoint_not_the_originals(tiny_checkpoint, tmp_path):
+    from trainer.checkpoint import best_checkpoint, load_checkpoint
+    original = tiny_checkpoint.parent
+    state = next(s for k, s in load_checkpoint(tiny_checkpoint)["callbacks"].items() if k.startswith("ModelCheckpoint"))
+    assert not Path(state["best_model_path"]).is_absolute() and "/" not in state["best_model_path"]
+    copy = tmp_path / "moved" / "checkpoints"
+    shutil.copytree(original, copy, symlinks=True)
+    best = best_checkpoint(copy)
+    assert best.parent == copy and best.is_file()  # with the original still in place
+    shutil.rmtree(tmp_path / "moved")
+    (tmp_path / "elsewhere").mkdir()
+    shutil.copytree(original, tmp_path / "elsewhere" / "ckpts", symlinks=True)
+    assert best_checkpoint(tmp_path / "elsewhere" / "ckpts").parent == tmp_path / "elsewhere" / "ckpts"
+
+
+def test_a_resumed_run_restores_its_checkpoint_paths_in_the_folder_it_is_now_in(tmp_path):
+    from trainer.training.callbacks import RunCheckpoint
+    first = RunCheckpoint(dirpath=str(tmp_path / "a"))
+    first.best_model_path = str(tmp_path / "a" / "best-step=10.ckpt")
+    first.best_k_models = {first.best_model_path: 1.0}
+    state = first.state_dict()
+    assert state["best_model_path"] == "best-step=10.ckpt" and list(state["best_k_models"]) == ["best-step=10.ckpt"]
+    moved = RunCheckpoint(dirpath=str(tmp_path / "b"))
+    moved.load_state_dict(state)
+    assert moved.best_model_path == str(tmp_path / "b" / "best-step=10.ckpt")
+    assert list(moved.best_k_models) == [str(tmp_path / "b" / "best-step=10.ckpt")]
