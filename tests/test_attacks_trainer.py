@@ -110,3 +110,42 @@ def test_a_resumed_run_restores_its_checkpoint_paths_in_the_folder_it_is_now_in(
     moved.load_state_dict(state)
     assert moved.best_model_path == str(tmp_path / "b" / "best-step=10.ckpt")
     assert list(moved.best_k_models) == [str(tmp_path / "b" / "best-step=10.ckpt")]
+
+
+# -- 11. serve answers every bad request with 4xx ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def server(tiny_checkpoint, tmp_path_factory):
+    from model_fixtures import Server
+    served = Server(tiny_checkpoint, tmp_path_factory.mktemp("serve-attacks") / "server.log")
+    yield served
+    served.stop()
+
+
+@pytest.mark.parametrize("body, where", [
+    (b'{"prompt": "\\ud800", "max_tokens": 2}', "lone surrogate"),
+    (b'{"prompt": "a", "user": "\\udfff\\ud800"}', "lone surrogate"),
+    (b'{"prompt": ' + b"[" * 2500 + b"]" * 2500 + b"}", "nests deeper"),
+    (b'{"prompt": "a", "stream_options": ' + b'{"a":' * 900 + b"1" + b"}" * 900 + b"}", "nests deeper"),
+    (b'{"prompt": "a", "max_tokens": 2, "temperature": 1e-40}', "temperature"),
+    (b'{"prompt": "a", "max_tokens": 2, "temperature": 1e-320}', "temperature"),
+])
+def test_hostile_requests_get_a_4xx_and_the_server_keeps_serving(server, body, where):
+    import requests
+    answer = requests.post(f"{server.url}/v1/completions", data=body, headers={"Content-Type": "application/json"},
+                           timeout=30)
+    assert 400 <= answer.status_code < 500, answer.text
+    assert where in answer.json()["error"]["message"]
+    ok = requests.post(f"{server.url}/v1/completions", json={"prompt": "The ", "max_tokens": 3}, timeout=30)
+    assert ok.status_code == 200 and server.alive()
+
+
+@pytest.mark.parametrize("temperature", ["1e-40", "1e-320", "0.001"])
+def test_generate_refuses_a_temperature_that_would_overflow_in_one_line(tiny_checkpoint, capsys, temperature):
+    from trainer.cli import main
+    try:
+        code = main(["generate", "--ckpt", str(tiny_checkpoint), "--temperature", temperature, "--length", "5"])
+    except SystemExit as exit:
+        code = exit.code
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--temperature must be 0 (greedy) or from 0.01" in err, err

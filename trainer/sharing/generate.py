@@ -18,6 +18,8 @@ from pathlib import Path
 
 import torch
 
+from .completions import MIN_TEMPERATURE
+
 from ..checkpoint import load_checkpoint
 from ..data.tokenizer import UNK, WORD_PATTERN, CharTokenizer, WordTokenizer, tokenizer_of
 from ..errors import CheckpointError, ConfigError, OneLineArgparse
@@ -46,8 +48,8 @@ class SamplingConfig:
                             ("--top-p", self.top_p if self.top_p is not None else 1.0)):
             if not math.isfinite(value):
                 raise ConfigError(f"{name} must be a finite number, not {value}")
-        if self.temperature < 0:
-            raise ConfigError(f"--temperature must be 0 or more, not {self.temperature}")
+        if self.temperature < 0 or 0 < self.temperature < MIN_TEMPERATURE:
+            raise ConfigError(f"--temperature must be 0 (greedy) or from {MIN_TEMPERATURE:g}, not {self.temperature:g}")
         if self.top_k is not None and self.top_k < 1:
             raise ConfigError(f"--top-k must be 1 or more, not {self.top_k}")
         if self.top_p is not None and not 0 < self.top_p <= 1:
