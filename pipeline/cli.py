@@ -151,6 +151,9 @@ def run_build(args: argparse.Namespace, stop: threading.Event) -> int:
         print_summary(exc.result, verbose=args.verbose)
         raise
     if not args.quiet or result.eventful or result.dry_run:
+        if result.lock_taken_over_from and not args.verbose:  # -v has logged it already
+            print(f"warning: took over the lock of {result.corpus_dir} left by pid {result.lock_taken_over_from}, "
+                  f"which is no longer running", file=sys.stderr)
         print_summary(result, verbose=args.verbose)
     return result.exit_code
 

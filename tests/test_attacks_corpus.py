@@ -312,3 +312,69 @@ def test_the_trainers_token_cache_beside_a_version_is_not_damage(site, make_conf
     (first.version / "tokens" / "char-123" / "train.bin").write_bytes(b"\0\1")
     assert run(capsys, "verify", str(first.version))[0] == 0
     assert not build(make_config).published
+
+
+# -- 12. nothing outlives a build ------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
+def test_kill_9_of_a_build_leaves_no_worker_forkserver_or_resource_tracker_within_a_second(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_worker_signals import REPO, alive, descendants, shelf_with_two_big_books, wait_until_the_workers_work
+    site = shelf_with_two_big_books()
+    site.start()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "build", "--shelf", "68", "--base-url", site.base_url,
+         "--out", str(tmp_path), "--jobs", "2", "--min-words", "100", "-q"],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True)
+    try:
+        wait_until_the_workers_work(site, process)
+        left = descendants(process.pid)  # the forkserver, the resource tracker and the workers
+        assert len(left) >= 3
+        process.send_signal(signal.SIGKILL)  # as the OOM killer would
+        process.wait(timeout=10)
+        killed = time.monotonic()
+        while any(alive(pid) for pid in left) and time.monotonic() - killed < 1.5:
+            time.sleep(0.05)
+        took = time.monotonic() - killed
+        assert not [pid for pid in left if alive(pid)], "a process of the build outlived it"
+        print(f"every process of the build gone {took:.2f} s after kill -9")
+    finally:
+        for pid in descendants(process.pid) | {process.pid}:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        site.stop()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="sends signals to a child process")
+def test_sigterm_while_the_libraries_load_exits_130_with_its_line(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_worker_signals import REPO
+    # python -X importtime writes to stderr as modules load: the signal lands in the middle of the imports
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "build", "--shelf", "68", "--out", str(tmp_path)],
+                               cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    time.sleep(0.35)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and err.count("\n") == 1 and err.startswith("error: interrupted"), err
+
+
+def test_quiet_stays_silent_when_it_takes_over_a_crashed_runs_lock(site, tmp_path, capsys):
+    site.books.pop(107)  # the book without a text: a run that fails nothing is a quiet one
+    site.render()
+    out = tmp_path / "corpora"
+    assert cli_build(capsys, site, out, "-q")[0] == 0
+    (out / "science-fiction" / ".lock").write_text("999999999\n")  # left by a run killed with -9
+    assert cli_build(capsys, site, out, "-q") == (0, "", "")

@@ -122,7 +122,7 @@ class Build:
                                  dry_run=True, version=corpus.current())
             result.counts.found = len(books)
             return result
-        with CorpusLock(corpus.root):
+        with CorpusLock(corpus.root) as lock:
             corpus.remove_leftovers()
             previous = self.read_previous(corpus)
             registry = SplitKeyRegistry(corpus.root)
@@ -139,6 +139,7 @@ class Build:
             with self.timed("publish"):
                 self.publish(result, corpus, previous)
                 self.cache_folders.flush()  # texts cleaned again while publishing
+        result.lock_taken_over_from = lock.taken_over_from
         result.stage_seconds = self._stage_seconds
         result.dropped_by_step = self._dropped_by_step
         return result
