@@ -75,6 +75,9 @@ def make_parser() -> argparse.ArgumentParser:
                             f"process; more than the cores slows the CPU steps down; with a delay, one request at a "
                             f"time per host)")
     build.add_argument("--dry-run", action="store_true", help="check the config, list the shelf's books, fetch no book")
+    build.add_argument("--verify", action="store_true",
+                       help="check every byte of the current version before building on it (default: sizes, and "
+                            "the sha256 of files changed since last checked); a damaged one is republished")
     build.add_argument("-q", "--quiet", action="store_true",
                        help="print nothing when nothing changed and nothing failed; else only warnings and the summary")
     build.add_argument("-v", "--verbose", action="store_true",
@@ -139,7 +142,7 @@ def run_build(args: argparse.Namespace, stop: threading.Event) -> int:
     jobs = {} if args.jobs is None else {"jobs": args.jobs}
     selectors, shelf = selectors_from_args(args)
     config = BuildConfig(shelf=shelf, source=args.source, base_url=args.base_url, mirror=args.mirror,
-                         out=args.out, cache_dir=args.cache_dir, dry_run=args.dry_run, selectors=selectors,
+                         out=args.out, cache_dir=args.cache_dir, dry_run=args.dry_run, verify=args.verify, selectors=selectors,
                          name=args.name, http=http_config(args), corpus=corpus_config(args), **jobs)
     progress = not args.quiet and sys.stderr.isatty()
     try:
@@ -148,6 +151,9 @@ def run_build(args: argparse.Namespace, stop: threading.Event) -> int:
         print_summary(exc.result, verbose=args.verbose)
         raise
     if not args.quiet or result.eventful or result.dry_run:
+        if result.lock_taken_over_from and not args.verbose:  # -v has logged it already
+            print(f"warning: took over the lock of {result.corpus_dir} left by pid {result.lock_taken_over_from}, "
+                  f"which is no longer running", file=sys.stderr)
         print_summary(result, verbose=args.verbose)
     return result.exit_code
 
@@ -254,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a full disk, a read-only folder: the system's word for it, in one line
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: cannot write ({exc.strerror or exc}{where}); free some space or fix the folder, then rerun the same "
+              f"command to carry on", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         stop.set()
         print("error: interrupted: rerun the same command to carry on", file=sys.stderr)

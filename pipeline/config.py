@@ -66,6 +66,16 @@ class HttpConfig:
     """A robots.txt Crawl-delay above this many seconds is capped to it, with a warning naming the host."""
 
     def validate(self) -> None:
+        for name in ("delay", "connect_timeout", "read_timeout", "request_deadline", "backoff", "max_backoff",
+                     "max_crawl_delay"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value)):
+                option = {"delay": "--delay", "read_timeout": "--timeout"}.get(name, f"--{name.replace('_', '-')}")
+                raise ConfigError(f"{option} must be a number of seconds, not {value!r}")
+        if self.user_agent is not None and (not self.user_agent.strip() or not self.user_agent.isprintable()
+                                            or not self.user_agent.isascii()):
+            raise ConfigError(f"--user-agent {ascii(self.user_agent)[:80]} must be printable ASCII on one line "
+                              f"(no CR, LF or other control characters)")
         if self.delay is not None and self.delay < 0:
             raise ConfigError(f"--delay must be 0 or more seconds, not {self.delay}")
         for name in ("connect_timeout", "read_timeout"):
@@ -203,6 +213,8 @@ class BuildConfig:
     host still go one at a time."""
     dry_run: bool = False
     """Resolve the shelf and list its books, then stop: no book is downloaded."""
+    verify: bool = False
+    """Check every byte of ``current`` before building on it, not only the files changed since last checked."""
     http: HttpConfig = field(default_factory=HttpConfig)
     """The HTTP client's settings."""
     corpus: CorpusConfig = field(default_factory=CorpusConfig)

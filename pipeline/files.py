@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import threading
@@ -9,8 +10,49 @@ import uuid
 from pathlib import Path
 
 
-def write_atomically(path: Path, data: bytes, *, durable: bool = True, folders: FolderSyncs | None = None) -> None:
+class OutsideRootError(OSError):
+    """A path that a symbolic link leads outside the folder the pipeline may write in."""
+
+
+def check_inside(path: Path, root: Path) -> None:
+    """Refuse to write ``path`` when its folder resolves outside ``root`` (a link planted under it), or
+    when ``path`` itself is a symbolic link. Path checks on the text alone miss both."""
+    real_root = os.path.realpath(root)
+    real_parent = os.path.realpath(Path(path).parent)
+    if os.path.commonpath([real_root, real_parent]) != real_root:
+        raise OutsideRootError(errno.ELOOP, f"{Path(path).parent} leads outside {root} through a symbolic link; "
+                                            f"refused to write there (remove the link)")
+    if os.path.islink(path):
+        raise OutsideRootError(errno.ELOOP, f"{path} is a symbolic link; refused to write through it "
+                                            f"(remove the link)")
+
+
+def make_folder(folder: Path, root: Path) -> None:
+    """``folder`` and its parents, created only where they stay inside ``root``."""
+    check_inside(Path(folder) / "_", root)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+def create_file(path: Path, root: Path | None = None, *, exclusive: bool = False):
+    """``path`` opened for binary writing, created or truncated, never through a symbolic link (``O_NOFOLLOW``),
+    and with ``root``, only inside it. ``exclusive``: the name must be new (a temporary file)."""
+    if root is not None:
+        check_inside(path, root)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | (os.O_EXCL if exclusive else os.O_TRUNC)
+    return os.fdopen(os.open(path, flags, 0o644), "wb")
+
+
+def no_follow(path, flags: int) -> int:
+    """An ``opener`` for ``open()``: the file is never opened through a symbolic link."""
+    return os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+
+
+def write_atomically(path: Path, data: bytes, *, durable: bool = True, folders: FolderSyncs | None = None,
+                     root: Path | None = None) -> None:
     """Write to a temporary name beside ``path``, then rename it into place.
+
+    ``root``: the folder ``path`` must stay inside once links are resolved (see ``check_inside``); the
+    rename replaces a link planted at ``path`` itself, never the file it points to.
 
     ``durable``: the data is flushed to disk before the rename and the folder after it, so a power
     cut leaves the old file or the new one, never an empty or a half-written one under the name.
@@ -19,8 +61,10 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = True, folders: 
     """
     # pid and a random part: two threads, or two processes, may write the same path at once
     temp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
+    if root is not None:
+        check_inside(path.parent / "_", root)
     try:
-        with open(temp, "wb") as handle:
+        with create_file(temp, exclusive=True) as handle:
             handle.write(data)
             if durable:
                 handle.flush()

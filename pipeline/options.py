@@ -7,6 +7,7 @@ Each group is added to a parser by one function and turned into its typed config
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 from pathlib import Path
@@ -21,12 +22,30 @@ def parse_size(text: str) -> int:
     if not match:
         raise argparse.ArgumentTypeError(f"{text!r} is not a size; use bytes or a suffix: 512K, 64M, 1G")
     scale = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
-    return int(float(match.group(1)) * scale)
+    return int(finite(match.group(1)) * scale)
+
+
+def finite(text: str) -> float:
+    """A number that is one: NaN passes every comparison (a NaN delay would be no delay) and inf is no time."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def parse_seconds(text: str) -> float:
+    try:
+        return finite(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds; give one like 2 or 0.5") from None
 
 
 def parse_share(text: str) -> float:
     try:
-        value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+        value = finite(text.rstrip("%")) / (100 if text.endswith("%") else 1)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a share; give a number like 0.8 or 80%") from None
     return value
@@ -35,7 +54,7 @@ def parse_share(text: str) -> float:
 def parse_ratios(text: str) -> tuple[float, float, float]:
     parts = re.split(r"[/,:]", text)
     try:
-        ratios = tuple(float(p) for p in parts)
+        ratios = tuple(float(p) for p in parts)  # NaN and inf are refused with the other bad shares
     except ValueError:
         ratios = ()
     if len(ratios) != 3:
@@ -145,14 +164,14 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
     site.add_argument("--out", type=Path, default=Path("corpora"), metavar="DIR",
                       help="corpora root; the download cache lives in DIR/.cache (default: corpora)")
     site.add_argument("--cache-dir", type=Path, metavar="DIR", help="download cache (default: OUT/.cache)")
-    site.add_argument("--delay", type=float, metavar="SECONDS",
+    site.add_argument("--delay", type=parse_seconds, metavar="SECONDS",
                       help="minimum seconds between requests to one host (default: 2 for remote hosts, "
                            "0 for loopback and mirrors)")
     site.add_argument("--retries", type=int, default=HttpConfig.retries, metavar="N",
                       help=f"retries after errors, timeouts, 5xx and 429 (default: {HttpConfig.retries})")
-    site.add_argument("--timeout", type=float, default=HttpConfig.read_timeout, metavar="SECONDS",
+    site.add_argument("--timeout", type=parse_seconds, default=HttpConfig.read_timeout, metavar="SECONDS",
                       help=f"read timeout of each request (default: {HttpConfig.read_timeout:g})")
-    site.add_argument("--request-deadline", type=float, default=HttpConfig.request_deadline, metavar="SECONDS",
+    site.add_argument("--request-deadline", type=parse_seconds, default=HttpConfig.request_deadline, metavar="SECONDS",
                       help="most seconds one request may take in all, body included; a slower one fails "
                            f"(default: {HttpConfig.request_deadline:g})")
     site.add_argument("--max-file-size", type=parse_size, default=HttpConfig.max_file_size, metavar="SIZE",

@@ -18,6 +18,8 @@ from .errors import ConfigError
 PERIODS = (1, 7, 30)
 """Days the Top 100 page counts downloads over: yesterday, the last 7 and the last 30 days."""
 MAX_SLUG = 80
+MAX_SLUG_BYTES = 120
+"""A folder name's limit is in bytes (255 on most file systems): 80 four-byte characters would not fit."""
 KINDS = ("shelf", "author", "top", "ids", "ids-file", "subject", "language")
 CATALOG_ONLY = ("subject", "language")
 MAX_TOP = 100
@@ -116,10 +118,19 @@ def parse_ids(text: str) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+MAX_IDS_FILE = 16 * 2**20
+"""Bytes read of an --ids-file at most: ten million ids a line each hold under 80 MB, a real list far less."""
+
+
 def read_ids_file(path: Path) -> list[int]:
     """One book id a line; ``#`` starts a comment; blank lines are ignored."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_IDS_FILE + 1)  # bounded: /dev/zero, a FIFO or a huge file ends here
+        if len(data) > MAX_IDS_FILE:
+            raise ConfigError(f"--ids-file {path}: over {MAX_IDS_FILE // 2**20} MB, too large for a list of book "
+                              f"ids; give a text file with one book id a line")
+        lines = data.decode("utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConfigError(f"--ids-file {path}: {reason}; give a text file with one book id a line") from None
@@ -147,9 +158,9 @@ def validate_selection(selectors: list[Selector], name: str | None, source: str)
         selector.validate()
         if selector.kind in CATALOG_ONLY and source != "catalog":
             raise ConfigError(f"--{selector.kind} reads the offline catalog: add --source catalog")
-    if name is not None and not FOLDER_NAME.match(name):
-        raise ConfigError(f"--name {name!r}: use letters, digits, '.', '_' and '-' (not first), "
-                          f"like scifi-and-wells")
+    if name is not None and (not FOLDER_NAME.match(name) or len(name.encode("utf-8")) > MAX_SLUG_BYTES):
+        raise ConfigError(f"--name {name!r}: use letters, digits, '.', '_' and '-' (not first), at "
+                          f"most {MAX_SLUG_BYTES} bytes, like scifi-and-wells")
     if name is None and len(selectors) > 1:
         raise ConfigError(f"{len(selectors)} selectors given: name the corpus folder with --name NAME")
     if name is None and selectors[0].kind != "shelf":
@@ -166,5 +177,8 @@ def describe(selector: Selector) -> str:
 
 
 def slugify(name: str) -> str:
-    """A folder name for a shelf: word characters and dashes only (never '.', '/' or '\\'), at most 80."""
-    return re.sub(r"[\W_]+", "-", name.casefold())[:MAX_SLUG].strip("-") or "shelf"
+    """A folder name for a shelf: word characters and dashes only (never '.', '/' or '\\'), at most 80 characters
+    and 120 bytes of UTF-8 (cut at a character's edge)."""
+    slug = re.sub(r"[\W_]+", "-", name.casefold())[:MAX_SLUG]
+    slug = slug.encode("utf-8")[:MAX_SLUG_BYTES].decode("utf-8", "ignore")
+    return slug.strip("-") or "shelf"

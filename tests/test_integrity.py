@@ -237,7 +237,8 @@ def test_a_text_that_does_not_match_its_sha256_is_never_published(site, make_con
         build(make_config)
     corpus = tmp_path / "corpora" / "science-fiction"
     assert (corpus / "current").resolve() == first.version
-    assert {p.name for p in corpus.iterdir()} == {".lock", "split_keys.json", "current", first.version.name}
+    assert {p.name for p in corpus.iterdir()} == {".lock", "split_keys.json", ".checked.json", "current",
+                                                 first.version.name}
 
 
 def test_a_version_that_fails_verification_is_never_renamed_into_place(site, make_config, monkeypatch, tmp_path):

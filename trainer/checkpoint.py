@@ -102,6 +102,10 @@ def best_checkpoint(directory: Path) -> Path:
     for key, state in checkpoint.get("callbacks", {}).items():
         if key.startswith("ModelCheckpoint") and state.get("best_model_path"):
             best = Path(state["best_model_path"])
+            if not best.is_absolute():  # stored relative to the checkpoint folder, wherever it now is
+                best = Path(directory) / best
+            elif best.parent.resolve() != Path(directory).resolve() and (Path(directory) / best.name).is_file():
+                best = Path(directory) / best.name  # an older run folder, copied: its own, not the original's
             if best.is_file():
                 return best
             raise CheckpointError(f"the best checkpoint recorded in {last}, {best}, is gone")

@@ -2,6 +2,8 @@
 the workers use, and langdetect's language profiles, are loaded there once and shared by every fork."""
 
 from ..corpus.language import _detector_factory
-from . import workers  # noqa: F401
+from . import workers
+
+workers.die_with_parent(by_signal=False)  # the forkserver: its parent is the build, so it and then its workers die with it
 
 _detector_factory()

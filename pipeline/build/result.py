@@ -38,6 +38,8 @@ class BuildResult:
     """Per split: books added, removed, changed, moved in and moved out (moves: only with --reshuffle)."""
     pruned: list[str] = field(default_factory=list)
     repaired: str | None = None
+    lock_taken_over_from: int | None = None
+    """The pid of a crashed run whose lock this run took over (told with the summary, not under -q alone)."""
     """What was wrong with the ``current`` link when the run started, and what it names now."""
     stage_seconds: Counter = field(default_factory=Counter)
     """Seconds spent in each stage; for the per-book steps, summed over the download threads and worker processes."""

@@ -36,14 +36,16 @@ from ..corpus.splits import (
     SplitSettings,
     fill_empty_splits,
     placements_of,
+    reconcile_keys,
     resolve_split_settings,
     split_keys,
     split_of,
 )
+from ..corpus.verify import check_published
 from ..corpus.versions import CURRENT, CorpusDir, PublishedVersion
 from ..discover.selectors import Discovery, Selection
 from ..discover.shelves import Shelf, fetch_shelf_index
-from ..errors import FetchError, Interrupted, SourceError
+from ..errors import FetchError, Interrupted, PublishError, SourceError
 from ..fetch.cache import RawCache, remove_stale_parts
 from ..fetch.client import PoliteClient
 from ..fetch.download import TextSource
@@ -106,6 +108,8 @@ class Build:
         self._timing_lock = threading.Lock()
         self._stage_seconds: Counter = Counter()
         self._dropped_by_step: Counter = Counter()
+        self.damage: tuple[str, list[str]] | None = None
+        """The version ``current`` named when it was found damaged, and its problems."""
 
     @contextmanager
     def timed(self, stage: str):
@@ -133,9 +137,9 @@ class Build:
             result.counts.found = len(books)
             result.cached_ids = {b.id for b in books if self.fetcher.cache.text_url(self.text_source.name, b.id)}
             return result
-        with CorpusLock(corpus.root):
+        with CorpusLock(corpus.root) as lock:
             corpus.remove_leftovers()
-            previous = corpus.read_current()
+            previous = self.read_previous(corpus)
             registry = SplitKeyRegistry(corpus.root)
             settings = self.settle_splits(corpus, previous, registry)
             with self.timed("discover"):
@@ -150,16 +154,38 @@ class Build:
             with self.timed("publish"):
                 self.publish(result, corpus, previous)
                 self.cache_folders.flush()  # texts cleaned again while publishing
+        result.lock_taken_over_from = lock.taken_over_from
         result.stage_seconds = self._stage_seconds
         result.dropped_by_step = self._dropped_by_step
         return result
+
+    def read_previous(self, corpus: CorpusDir) -> PublishedVersion | None:
+        """The version this build builds on, checked first as ``verify`` would (cheaply, or whole with
+        ``--verify``). A damaged one is still compared against, but its split keys are not trusted and
+        it is republished from the cache (``self.damage``)."""
+        self.damage = None
+        current = corpus.current()
+        if current is None:
+            return corpus.read_current()
+        problems = check_published(corpus.root, current, full=self.config.verify)
+        if not problems:
+            return corpus.read_current()
+        self.damage = (current.name, problems)
+        log.warning("%s is damaged (%s%s); it will be republished from the cache", current,
+                    problems[0], f"; and {len(problems) - 1} more" if len(problems) > 1 else "")
+        try:
+            return corpus.read_current()
+        except PublishError:
+            return None
 
     def settle_splits(self, corpus: CorpusDir, previous: PublishedVersion | None,
                       registry: SplitKeyRegistry) -> SplitSettings:
         """The salt and shares this build splits with: the corpus's own; others only with ``reshuffle``."""
         recorded = registry.settings()
-        if recorded is None and previous is not None:  # a corpus from before the registry recorded them
-            recorded = SplitSettings.from_record(previous.manifest.get("config", {}).get("corpus", {}))
+        # a corpus from before the registry recorded them, or a registry that fails its checksum: the
+        # settings the published version was split with
+        if (recorded is None or registry.damaged) and previous is not None:
+            recorded = SplitSettings.from_record(previous.manifest.get("config", {}).get("corpus", {})) or recorded
         settings = resolve_split_settings(self.config.corpus, recorded, corpus.root)
         corpus_config = replace(self.config.corpus, split_ratios=settings.ratios, split_salt=settings.salt)
         self.config = replace(self.config, corpus=corpus_config)
@@ -305,15 +331,19 @@ class Build:
 
     def assign_splits(self, books: list[Book], previous: PublishedVersion | None, registry: SplitKeyRegistry,
                       settings: SplitSettings) -> None:
-        # the registry wins: it also remembers books missing from the last version
-        known = {**(previous.split_keys if previous else {}), **registry.load()}
+        # the published version wins where it has a key; the registry also remembers books missing from it
+        registered = registry.load()
+        published = previous.split_keys if previous and self.damage is None else {}
+        known = reconcile_keys(registered, published, registry.damaged, registry.path)
         kept = [b.id for b in books if b.usable]
         duplicates = {b.id: b.kept_id for b in books if b.kept_id is not None}
         keys = split_keys(kept, duplicates, known)
         if self.config.corpus.reshuffle:  # every book is placed again, by hash and, where a split is empty, by hand
             placed, new_keys = {}, {keys[book] for book in kept}
         else:
-            placed = {**placements_of(previous, settings), **registry.placements()}
+            # as for keys, the published version's placements win; the registry keeps those of books not in it
+            published_placements = placements_of(previous, settings) if self.damage is None else {}
+            placed = {**registry.placements(), **published_placements}
             new_keys = {keys[book] for book in kept if book not in known and keys[book] not in set(known.values())}
         added_placements = fill_empty_splits([keys[b] for b in kept], new_keys, settings.salt, settings.ratios, placed)
         placed.update(added_placements)
@@ -324,7 +354,8 @@ class Build:
             elif book.id in known:
                 book.split_key = known[book.id]  # dropped this time; shown so the row explains itself
         added = {book: key for book, key in keys.items() if book not in known}
-        if added or added_placements or registry.settings() != settings or registry.placements() != placed:
+        if (added or added_placements or known != registered or registry.damaged or registry.settings() != settings
+                or registry.placements() != placed):
             registry.save({**known, **added}, settings, placed)
 
     def publish(self, result: BuildResult, corpus: CorpusDir, previous: PublishedVersion | None) -> None:
@@ -335,7 +366,7 @@ class Build:
         result.previous_version = previous.path.name if previous else None
         result.changes = compare(previous, books)
         broken = corpus.current() is None and (corpus.current_problem() or "was missing")
-        if previous is not None and previous.manifest.get("content_key") == key:
+        if previous is not None and previous.manifest.get("content_key") == key and not self.damage:
             result.version = previous.path
             if broken:
                 corpus.switch_current(previous.path.name)
@@ -371,7 +402,12 @@ class Build:
         finally:
             bar.close()
         result.published = True
-        if broken and previous is not None:
+        if self.damage is not None:
+            name, problems = self.damage
+            more = f"; and {len(problems) - 1} more" if len(problems) > 1 else ""
+            result.repaired = f"{name} was damaged ({problems[0]}{more}); republished it from the cache as " \
+                              f"{result.version.name}"
+        elif broken and previous is not None:
             result.repaired = f"{CURRENT} {broken}; it now names {result.version.name}"
         result.pruned = corpus.prune(self.config.corpus.keep_versions)
 

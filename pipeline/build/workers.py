@@ -11,9 +11,13 @@ copying the parent's threads or locks; elsewhere it uses ``spawn``.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import signal
+import sys
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from ..book import Book
@@ -23,9 +27,40 @@ PRELOAD = "pipeline.build._preload"
 _services: CpuServices | None = None
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(*, by_signal: bool = True) -> None:
+    """End this process when its parent ends, however it ends (``kill -9``, the OOM killer).
+
+    On Linux the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``); elsewhere, or
+    without ``by_signal``, a thread watches for the parent to change. The signal comes when the parent
+    *thread* that forked ends, so a process started from a short-lived thread (the forkserver, started by
+    the pool's helper thread) must be watched instead. A parent already gone ends the process at once.
+    """
+    parent = os.getppid()
+    if by_signal and sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent:
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
 def _start_worker(services: CpuServices) -> None:
     # Ctrl-C reaches the whole process group: the main process alone decides what stops
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()  # a worker's parent is the forkserver, which itself dies with the build (_preload)
     global _services
     _services = services
     from ..corpus.language import _detector_factory

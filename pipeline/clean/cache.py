@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..book import Book
 from ..errors import PipelineError
-from ..files import FolderSyncs, seal, unseal, write_atomically
+from ..files import FolderSyncs, make_folder, seal, unseal, write_atomically
 from .cleaner import CLEANER_VERSION, CleanOptions, clean
 
 log = logging.getLogger(__name__)
@@ -110,10 +110,11 @@ class CleanCache:
                  "text": {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
                           "nul": result.text.count("\x00"),
                           "controls": sum(1 for _ in CONTROL_CHARACTERS.finditer(result.text))}}
-        text_path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(text_path, data, folders=self.folders)
+        make_folder(text_path.parent, self.root)
+        write_atomically(text_path, data, folders=self.folders, root=self.root)
         # the text first: an audit on disk always describes a text that is there
-        write_atomically(audit_path, seal(json.dumps(entry, ensure_ascii=False).encode("utf-8")), folders=self.folders)
+        write_atomically(audit_path, seal(json.dumps(entry, ensure_ascii=False).encode("utf-8")), folders=self.folders,
+                         root=self.root)
         return result.text, entry
 
     @staticmethod

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..book import Book
 from ..config import CorpusConfig
-from ..files import FolderSyncs, seal, unseal, write_atomically
+from ..files import FolderSyncs, make_folder, seal, unseal, write_atomically
 from .dedup import minhash, normalise, text_fingerprint
 from .language import LanguageVerdict, analyse_language, detect_passages, foreign_runs, judge, remove_spans
 
@@ -56,8 +56,8 @@ class AnalysisCache:
 
     def save(self, key: str, record: dict) -> None:
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, seal(json.dumps(record).encode("utf-8")), folders=self.folders)
+        make_folder(path.parent, self.root)
+        write_atomically(path, seal(json.dumps(record).encode("utf-8")), folders=self.folders, root=self.root)
 
 
 def corpus_text(book: Book, cleaned: str) -> str:

@@ -12,7 +12,8 @@ import logging
 import os
 from pathlib import Path
 
-from ..errors import LockedError
+from ..errors import LockedError, UsageError
+from ..files import check_inside
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +26,13 @@ class CorpusLock:
         """The pid of a dead run whose lock this run took over."""
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            check_inside(self.path, self.path.parent)
+            # O_NOFOLLOW: a link planted at .lock would have the file it names truncated below
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise UsageError(f"cannot take the lock {self.path}: {exc.strerror or exc}; nothing was done") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -38,7 +44,8 @@ class CorpusLock:
         previous = _read_pid(fd)
         if previous and previous != os.getpid():
             self.taken_over_from = previous
-            log.warning("took over the lock of %s left by pid %s, which is no longer running",
+            # info: a quiet nightly run says nothing of it unless something else happened (see the CLI)
+            log.info("took over the lock of %s left by pid %s, which is no longer running",
                         self.path.parent, previous)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

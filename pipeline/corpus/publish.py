@@ -37,9 +37,9 @@ from ..book import Book
 from ..clean.cleaner import CLEANER_VERSION
 from ..config import SPLIT_NAMES, BuildConfig, CorpusConfig
 from ..errors import PublishError
-from ..files import fsync_dir
+from ..files import create_file, fsync_dir
 from .analysis import ANALYSIS_VERSION
-from .verify import verify_version
+from .verify import manifest_checksum, record_checked, verify_version
 from .versions import CorpusDir
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ class _HashingFile:
 
     def __init__(self, path: Path, root: Path):
         self.path, self.root = path, root
-        self.handle = open(path, "wb")
+        self.handle = create_file(path, root)
         self.digest = hashlib.sha256()
         self.size = 0
 
@@ -229,7 +229,7 @@ def _record_file(path: Path, root: Path, books: int | None = None) -> FileRecord
 
 
 def _write_file(path: Path, root: Path, data: bytes) -> FileRecord:
-    with open(path, "wb") as handle:
+    with create_file(path, root) as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
@@ -261,6 +261,7 @@ def publish(corpus: CorpusDir, books: list[Book], table: bytes, plan: PublishPla
     switched = False
     try:
         manifest = _write_version(temp, name, books, table, plan, config, text_of, progress)
+        manifest["manifest_sha256"] = manifest_checksum(manifest)
         _write_file(temp / "manifest.json", temp, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
         problems = verify_version(temp)
         if problems:
@@ -273,6 +274,7 @@ def publish(corpus: CorpusDir, books: list[Book], table: bytes, plan: PublishPla
         fsync_dir(corpus.root)
         corpus.switch_current(name)
         switched = True
+        record_checked(corpus.root, final)
     except (OSError, PublishError) as exc:
         if not switched:  # nothing half done stays behind: not the folder, not an unpublished version
             shutil.rmtree(temp, ignore_errors=True)

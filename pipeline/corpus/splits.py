@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import DEFAULT_SPLIT_RATIOS, DEFAULT_SPLIT_SALT, CorpusConfig, format_ratios, normalised_ratios
-from ..errors import ConfigError
+from ..errors import ConfigError, PublishError
 from ..files import write_atomically
 
 log = logging.getLogger(__name__)
@@ -171,11 +171,16 @@ def resolve_split_settings(config: CorpusConfig, recorded: SplitSettings | None,
 
 class SplitKeyRegistry:
     """Every split key ever given in one corpus, and the settings it is split with:
-    ``{"keys": {"book id": key id}, "split_salt": ..., "split_ratios": [...]}``, written atomically and durably."""
+    ``{"keys": {"book id": key id}, "split_salt": ..., "split_ratios": [...], "sha256": ...}``, written
+    atomically and durably. ``sha256`` covers the rest of the record, so a hand edit or a flipped digit
+    is seen (``damaged``); a file from before the checksum is read as it is."""
 
     def __init__(self, corpus_dir: Path):
-        self.path = Path(corpus_dir) / "split_keys.json"
+        self.root = Path(corpus_dir)
+        self.path = self.root / "split_keys.json"
         self._record: dict | None = None
+        self.damaged: str | None = None
+        """Why the file cannot be trusted (None when it is whole or absent)."""
 
     def _read(self) -> dict:
         if self._record is None:
@@ -183,10 +188,14 @@ class SplitKeyRegistry:
                 record = json.loads(self.path.read_text(encoding="utf-8"))
                 if not isinstance(record, dict):
                     raise ValueError("not a JSON object")
+                recorded = record.pop("sha256", None)
+                if recorded is not None and recorded != _checksum(record):
+                    self.damaged = "it does not match its checksum (edited by hand, or damaged)"
             except FileNotFoundError:
                 record = {}
             except (OSError, ValueError) as exc:
                 log.warning("cannot read %s (%s); using the split keys of the last version", self.path, exc)
+                self.damaged = f"it cannot be read ({exc})"
                 record = {}
             self._record = record
         return self._record
@@ -215,5 +224,32 @@ class SplitKeyRegistry:
                   "keys": {str(book): key for book, key in sorted(keys.items())}}
         if placed:
             record["placed"] = {str(key): split for key, split in sorted(placed.items())}
-        write_atomically(self.path, json.dumps(record, indent=0).encode("utf-8"))
+        try:
+            write_atomically(self.path, json.dumps({**record, "sha256": _checksum(record)}, indent=0).encode("utf-8"),
+                             root=self.root)
+        except OSError as exc:
+            raise PublishError(f"cannot write {self.path}: {exc.strerror or exc}; nothing was published, the "
+                               f"current version is unchanged") from None
         self._record = record
+        self.damaged = None
+
+
+def _checksum(record: dict) -> str:
+    return hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
+def reconcile_keys(registry: dict[int, int], published: dict[int, int], damaged: str | None,
+                   where: Path) -> dict[int, int]:
+    """The split keys a build trusts: the published version's wherever it has one (its books.csv is
+    verified with the version), the registry's for books it alone remembers. A disagreement is a
+    registry edited or damaged since; it is named in one warning, and no book moves."""
+    disagree = sorted(book for book in registry.keys() & published.keys() if registry[book] != published[book])
+    if disagree:
+        shown = ", ".join(f"#{book} ({registry[book]} there, {published[book]} published)" for book in disagree[:10])
+        more = f" and {len(disagree) - 10} more" if len(disagree) > 10 else ""
+        log.warning("%s gives %d book(s) another split key than the published version: %s%s; kept the published "
+                    "keys, so no book moves, and rewrote the file", where, len(disagree), shown, more)
+    elif damaged:
+        log.warning("%s: %s; its keys agree with the published version, which wins wherever they differ; "
+                    "rewrote the file", where, damaged)
+    return {**registry, **published}

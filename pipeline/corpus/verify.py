@@ -3,7 +3,9 @@
 - every file the manifest lists: there, of its size and sha256;
 - every Parquet row: its text's sha256 and length match the row's ``sha256`` and ``chars``, the
   ids are the manifest's, in order, and books.csv lists each as kept in that split with that sha256;
-- the text shards: the split's texts joined by the separator, nothing more, nothing less.
+- the text shards: the split's texts joined by the separator, nothing more, nothing less;
+- nothing else: a file in the folder that the manifest does not list is a problem (an extra shard);
+- the manifest itself: its ``manifest_sha256`` covers every other field (statistics, config, content key).
 
 The publish step runs the same checks on a version before renaming it into place, so a version
 that fails them was damaged afterwards (a disk, a hand, a copy).
@@ -21,6 +23,7 @@ import pyarrow.parquet as pq
 
 from ..config import SPLIT_NAMES
 from ..errors import UsageError
+from ..files import write_atomically
 from .versions import CURRENT, CorpusDir
 
 BATCH_ROWS = 64
@@ -52,16 +55,125 @@ def verify_version(path: Path) -> list[str]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return [f"manifest.json: cannot be read as a corpus manifest ({type(exc).__name__}: {exc})"]
     problems = []
+    recorded = manifest.get("manifest_sha256")
+    if recorded is not None and recorded != manifest_checksum(manifest):
+        problems.append("manifest.json: its fields do not match its manifest_sha256 (statistics, config or "
+                        "content key edited, or damaged)")
     records = list(files.values())
     for split in splits.values():
         records.append(split["parquet"])
         records.extend(split["shards"])
     for record in records:
         problems += _check_file(Path(path), record)
+    problems += _unlisted(Path(path), {str(r["path"]) for r in records})
     kept = _kept_rows(Path(path) / "books.csv", problems)
     for name, split in splits.items():
         problems += _check_split(Path(path), name, split, separator, kept)
     return problems
+
+
+TOKEN_CACHE = "tokens"
+"""A version's subfolder the trainer writes its token cache into (trainer/data/corpus.py); not the corpus's."""
+CHECKED = ".checked.json"
+"""In a corpus folder: the size and mtime of each file of a version when its sha256 last matched."""
+
+
+def check_published(corpus_root: Path, version: Path, *, full: bool = False) -> list[str]:
+    """What ``verify`` would report of a published version, found cheaply enough for every build.
+
+    Always the manifest's own checksum, every file's size and the files the manifest does not list;
+    the sha256 of each file whose size or mtime changed since it last matched (recorded in
+    ``CHECKED``), and with ``full`` everything ``verify_version`` checks. Files that match are recorded.
+    """
+    if full:
+        problems = verify_version(version)
+        if not problems:
+            _record_checked(corpus_root, version, _manifest_records(version))
+        return problems
+    try:
+        manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+        records = _manifest_records(version, manifest)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return [f"manifest.json: cannot be read as a corpus manifest ({type(exc).__name__}: {exc})"]
+    problems = []
+    recorded = manifest.get("manifest_sha256")
+    if recorded is not None and recorded != manifest_checksum(manifest):
+        problems.append("manifest.json: its fields do not match its manifest_sha256")
+    checked = _read_checked(corpus_root).get(version.name, {})
+    for record in records:
+        try:
+            stat = (version / record["path"]).stat()
+        except OSError as exc:
+            problems.append(f"{record['path']}: {exc.strerror or exc}")
+            continue
+        if stat.st_size != record["bytes"]:
+            problems.append(f"{record['path']}: {stat.st_size:,} bytes, the manifest says {record['bytes']:,}")
+        elif checked.get(record["path"]) != [stat.st_size, stat.st_mtime_ns]:
+            problems += _check_file(version, record)
+    problems += _unlisted(version, {str(r["path"]) for r in records})
+    if not problems:
+        _record_checked(corpus_root, version, records)
+    return problems
+
+
+def _manifest_records(version: Path, manifest: dict | None = None) -> list[dict]:
+    if manifest is None:
+        manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    records = list(manifest["files"].values())
+    for name in SPLIT_NAMES:
+        records.append(manifest["splits"][name]["parquet"])
+        records.extend(manifest["splits"][name]["shards"])
+    return records
+
+
+def _read_checked(corpus_root: Path) -> dict:
+    try:
+        record = json.loads((corpus_root / CHECKED).read_text(encoding="utf-8"))
+        return record if isinstance(record, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def record_checked(corpus_root: Path, version: Path) -> None:
+    """Remember that every file of ``version`` matched its sha256 (just published, or verified)."""
+    _record_checked(corpus_root, version, _manifest_records(version))
+
+
+def _record_checked(corpus_root: Path, version: Path, records: list[dict]) -> None:
+    """Remember each file's size and mtime now that its sha256 matched (only the versions still on disk)."""
+    checked = {name: files for name, files in _read_checked(corpus_root).items() if (corpus_root / name).is_dir()}
+    files = {}
+    for record in records:
+        stat = (version / record["path"]).stat()
+        files[record["path"]] = [stat.st_size, stat.st_mtime_ns]
+    if checked.get(version.name) == files:
+        return
+    checked[version.name] = files
+    try:
+        write_atomically(corpus_root / CHECKED, json.dumps(checked).encode("utf-8"), root=corpus_root)
+    except OSError:
+        pass  # only a cache of work done: the next build checks those files again
+
+
+def manifest_checksum(manifest: dict) -> str:
+    """The sha256 of a manifest's fields, ``manifest_sha256`` aside, in one canonical form."""
+    fields = {key: value for key, value in manifest.items() if key != "manifest_sha256"}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+                          .encode("utf-8")).hexdigest()
+
+
+def _unlisted(root: Path, listed: set[str]) -> list[str]:
+    """Files in the version folder that the manifest does not list (manifest.json aside, and ``tokens/``,
+    where the trainer caches a version's encoded splits beside it)."""
+    found = []
+    for folder, subfolders, names in os.walk(root):
+        if Path(folder) == root and TOKEN_CACHE in subfolders:
+            subfolders.remove(TOKEN_CACHE)
+        for name in names:
+            relative = (Path(folder) / name).relative_to(root).as_posix()
+            if relative != "manifest.json" and relative not in listed:
+                found.append(f"{relative}: not listed in the manifest")
+    return sorted(found)
 
 
 def _check_file(root: Path, record: dict) -> list[str]:

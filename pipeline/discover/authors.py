@@ -10,18 +10,16 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from urllib.parse import parse_qs, urlsplit
 
 from ..book import Book
 from ..errors import SelectorNotFoundError
 from ..fetch.fetcher import Fetcher
 from ..fetch.site import GutenbergSite
-from .shelves import normalise, parse_shelf_page
+from .shelves import normalise, read_listing
 from .top import RankedAuthor
 
 log = logging.getLogger(__name__)
 
-MAX_PAGES = 10_000
 _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _DATES = re.compile(r"[,\s]*(?:\d{1,4}\??\s*(?:BCE?)?\s*-\s*(?:\d{1,4}\??\s*(?:BCE?)?)?|-\s*\d{1,4}\??)[\s,]*$")
 
@@ -79,25 +77,10 @@ def resolve_author_id(authors: list[RankedAuthor], query: str) -> RankedAuthor:
 
 def read_author(fetcher: Fetcher, site: GutenbergSite, author_id: int) -> list[Book]:
     """Every book of every page of the author's listing, in the site's order, each id once."""
-    url: str | None = author_url(site, author_id)
-    books: dict[int, Book] = {}
-    seen_pages: set[str] = set()
-    total = None
-    while url and len(seen_pages) < MAX_PAGES:
-        parts = urlsplit(url)
-        page_key = f"{parts.path.rstrip('/')}?{parse_qs(parts.query).get('start_index', ['1'])[0]}"
-        if page_key in seen_pages:
-            log.warning("author page %s links back to a page already read; stopping there", url)
-            break
-        seen_pages.add(page_key)
-        page = parse_shelf_page(fetcher.fetch(url).read_bytes().decode("utf-8", "replace"), url)
-        total = page.total if page.total is not None else total
-        for book in page.books:
-            books.setdefault(book.id, book)
-        url = page.next_url
+    books, total = read_listing(fetcher, author_url(site, author_id), "author page")
     if total is not None and len(books) < total:
         log.warning("author %d claims %d books but the pages list %d", author_id, total, len(books))
-    return list(books.values())
+    return books
 
 
 def catalog_authors(catalog: list[Book]) -> list[str]:

@@ -23,7 +23,10 @@ SHELF_HREF = re.compile(r"^(?:https?://[^/]+)?/ebooks/bookshelf/(\d+)/?$")
 BOOK_HREF = re.compile(r"^(?:https?://[^/]+)?/ebooks/(\d+)/?$")
 NEXT_QUERY = re.compile(r"start_index=([0-9]{1,7})", re.ASCII)
 EMPTY_SHELF = "No books on this shelf"
-MAX_PAGES = 10_000
+MAX_PAGES = 2_000
+"""Pages read of one listing whatever it claims: Gutenberg's largest shelves fill a few hundred."""
+PAGE_MARGIN = 2
+"""Pages read beyond what the listing's result count implies (a count that lags the pages)."""
 
 
 @dataclass(frozen=True)
@@ -170,27 +173,53 @@ def next_page_url(url: str, href: str) -> str | None:
 
 def read_shelf(fetcher: Fetcher, site: GutenbergSite, shelf: Shelf) -> list[Book]:
     """Every book of every page of ``shelf``, in the site's order, each id once."""
-    url: str | None = site.shelf_url(shelf.id)
+    def empty() -> None:
+        raise EmptyShelfError(f"shelf {shelf.name!r} (id {shelf.id}) is empty: its page says "
+                              f"\"No books on this shelf.\"; nothing was built")
+
+    books, total = read_listing(fetcher, site.shelf_url(shelf.id), "shelf page", on_empty=empty)
+    if total is not None and len(books) < total:
+        log.warning("shelf %r claims %d books but its pages list %d", shelf.name, total, len(books))
+    return books
+
+
+def read_listing(fetcher: Fetcher, url: str | None, what: str, on_empty=None) -> tuple[list[Book], int | None]:
+    """Every book of a paged listing (a shelf's or an author's), each id once, and the count it claims.
+
+    Next links are followed until one of these says stop, so a site whose every page links to another
+    cannot keep a build reading for ever: a page already read; a page that adds no book not already
+    listed; more pages than the claimed count needs (at the first page's size) plus a margin; and
+    ``MAX_PAGES`` in any case. Each stop but the last page's is one warning.
+    """
     books: dict[int, Book] = {}
     seen_pages: set[str] = set()
-    total = None
-    while url and len(seen_pages) < MAX_PAGES:
+    total = per_page = None
+    while url:
+        if len(seen_pages) >= MAX_PAGES:
+            log.warning("%s %s: read %d pages, the most any listing may take; stopping there", what, url, MAX_PAGES)
+            break
+        if total is not None and per_page and len(seen_pages) >= -(-total // per_page) + PAGE_MARGIN:
+            log.warning("%s %s: the listing claims %d results, %d a page, and %d pages were read already; "
+                        "stopping there", what, url, total, per_page, len(seen_pages))
+            break
         page_key = _page_key(url)
         if page_key in seen_pages:
-            log.warning("shelf page %s links back to a page already read; stopping there", url)
+            log.warning("%s %s links back to a page already read; stopping there", what, url)
             break
         seen_pages.add(page_key)
         page = parse_shelf_page(_text(fetcher.fetch(url).read_bytes()), url)
-        if page.empty and not books:
-            raise EmptyShelfError(f"shelf {shelf.name!r} (id {shelf.id}) is empty: its page says "
-                                  f"\"No books on this shelf.\"; nothing was built")
+        if page.empty and not books and on_empty is not None:
+            on_empty()
         total = page.total if page.total is not None else total
-        for book in page.books:
-            books.setdefault(book.id, book)
+        per_page = per_page or len(page.books)
+        new = [book for book in page.books if book.id not in books]
+        if page.books and not new and len(seen_pages) > 1:
+            log.warning("%s %s lists only books of earlier pages; stopping there", what, url)
+            break
+        for book in new:
+            books[book.id] = book
         url = page.next_url
-    if total is not None and len(books) < total:
-        log.warning("shelf %r claims %d books but its pages list %d", shelf.name, total, len(books))
-    return list(books.values())
+    return list(books.values()), total
 
 
 def fetch_shelf_index(fetcher: Fetcher, site: GutenbergSite) -> list[Shelf]:

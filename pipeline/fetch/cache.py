@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import CacheCorruptError, CacheWriteError
+from ..files import check_inside, create_file, make_folder
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +101,14 @@ class RawCache:
         self.rebuilt_from: Path | None = None
         """Where a corrupt index found at open was moved to; None when the index was sound."""
         try:
-            self.raw_dir.mkdir(parents=True, exist_ok=True)
+            make_folder(self.raw_dir, self.root)
+            for path in (self.db_path, *(self.db_path.with_name(self.db_path.name + s) for s in ("-wal", "-shm"))):
+                check_inside(path, self.root)  # SQLite would write through a link planted there
         except OSError as exc:
-            raise CacheWriteError(f"cannot create the cache folder {self.raw_dir}: {exc.strerror or exc}") from None
+            raise CacheWriteError(f"cannot use the cache folder {self.root}: {exc.strerror or exc}") from None
+        if self._emptied():
+            self._db = self._rebuild("it is empty, 0 bytes, while cached files remain")
+            return
         try:
             self._db = self._open()
         except sqlite3.Error as exc:
@@ -110,6 +116,16 @@ class RawCache:
                 raise CacheCorruptError(f"cannot open the cache index {self.db_path}: {exc}; "
                                         f"check the disk and the folder's permissions") from None
             self._db = self._rebuild(str(exc))
+
+    def _emptied(self) -> bool:
+        """An index of 0 bytes beside cached files: SQLite would take it for a new, empty database and
+        every file would be downloaded again. A new index is never empty once opened (WAL's header)."""
+        try:
+            if self.db_path.stat().st_size != 0:
+                return False
+        except OSError:
+            return False
+        return next(self.raw_dir.rglob(f".*{META_SUFFIX}"), None) is not None
 
     def _open(self) -> sqlite3.Connection:
         # isolation_level=None: each statement commits on its own; WAL lets two builds share the file.
@@ -203,7 +219,7 @@ class RawCache:
     def temp_path(self, url: str) -> Path:
         final = self.path_for(url)
         try:
-            final.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(final.parent, self.root)
         except OSError as exc:
             raise CacheWriteError(f"cannot create {final.parent}: {exc.strerror or exc}", url=url) from None
         # The pid tells a later run whether the writer is still alive (its temp file is not garbage).
@@ -239,8 +255,10 @@ class RawCache:
         meta = final.with_name(f".{final.name}{META_SUFFIX}")
         meta_temp = meta.with_name(f"{meta.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}{PART_SUFFIX}")
         try:
+            check_inside(final, self.root)
             os.replace(temp, final)
-            meta_temp.write_text(json.dumps(record), encoding="utf-8")
+            with create_file(meta_temp, self.root, exclusive=True) as handle:
+                handle.write(json.dumps(record).encode("utf-8"))
             os.replace(meta_temp, meta)
         except OSError as exc:
             meta_temp.unlink(missing_ok=True)

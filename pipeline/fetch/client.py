@@ -34,6 +34,7 @@ import urllib3
 from .. import PROJECT_NAME, PROJECT_URL, __version__
 from ..config import HttpConfig
 from ..errors import CacheWriteError, FetchError, Interrupted, NotFoundError
+from ..files import no_follow
 from .site import UrlPolicy
 from .watchdog import Attempt, Watchdog, WatchedAdapter
 
@@ -314,7 +315,7 @@ class PoliteClient:
         digest = hashlib.sha256()
         size = 0
         try:
-            out = open(dest, "wb")
+            out = open(dest, "wb", opener=no_follow)  # a retry writes the same temp file again
         except OSError as exc:
             raise CacheWriteError(f"cannot write {dest}: {exc.strerror or exc}", url=url) from None
         with out:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -22,9 +23,13 @@ from ..errors import CorpusError
 from .bpe import BPETokenizer
 from .tokenizer import CharTokenizer, Vocabulary, WordTokenizer, tokenizer_from_dict
 
+log = logging.getLogger(__name__)
+
 Tokenizer = CharTokenizer | WordTokenizer | BPETokenizer
 SPLITS = ("train", "val", "test")
-TOKEN_CACHE_VERSION = 1
+TOKEN_CACHE_VERSION = 2
+"""2: meta.json records each split file's bytes and sha256, checked whenever the cache is opened."""
+CHECK_BLOCK = 1 << 24
 
 
 @dataclass
@@ -127,8 +132,15 @@ def encode_corpus(corpus: Corpus, tokenizer: str = "char", max_vocab: int = 2000
     beside = corpus.path / "tokens" / key
     elsewhere = user_cache_dir() / f"{corpus.path.name}-{key}"
     for folder in (beside, elsewhere):
-        if (folder / "meta.json").is_file():
-            return _load(folder)
+        if (folder / "meta.json").exists():
+            try:
+                return _load(folder)
+            except CacheDamaged as exc:
+                log.warning("the token cache %s is damaged (%s); encoding the corpus again", folder, exc)
+                _discard(folder)
+        elif folder.is_dir():
+            log.warning("the token cache %s has no meta.json; encoding the corpus again", folder)
+            _discard(folder)
     try:
         beside.parent.mkdir(exist_ok=True)
         writable = os.access(beside.parent, os.W_OK)
@@ -142,9 +154,54 @@ def encode_corpus(corpus: Corpus, tokenizer: str = "char", max_vocab: int = 2000
                           f"set XDG_CACHE_HOME to a writable folder") from None
 
 
+class CacheDamaged(Exception):
+    """A token cache that does not verify: it is encoded again."""
+
+
 def _load(folder: Path) -> EncodedSplits:
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    return EncodedSplits(folder, tokenizer_from_dict(meta["tokenizer"]), meta)
+    """A token cache, verified: a meta.json that reads, and each split's file of the recorded length and
+    sha256 holding only ids below the vocabulary's size (a file cut in half would train on half the data)."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        tokenizer = tokenizer_from_dict(meta["tokenizer"])
+        itemsize = np.dtype({"uint16": "uint16", "uint32": "uint32"}[meta["dtype"]]).itemsize
+        for split in SPLITS:
+            info = meta["splits"][split]
+            if not all(isinstance(info[key], int) and info[key] >= 0 for key in ("tokens", "chars", "bytes")):
+                raise ValueError(f"{split}: sizes are not counts")
+            if info["bytes"] != info["tokens"] * itemsize:
+                raise ValueError(f"{split}: {info['bytes']} bytes do not hold {info['tokens']} tokens")
+            _check_tokens(folder / f"{split}.bin", meta["dtype"], info, tokenizer.vocab_size)
+    except CacheDamaged:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CacheDamaged(f"{type(exc).__name__}: {exc}") from None
+    return EncodedSplits(folder, tokenizer, meta)
+
+
+def _check_tokens(path: Path, dtype: str, info: dict, vocab_size: int) -> None:
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(CHECK_BLOCK), b""):
+            digest.update(block)
+            size += len(block)
+            ids = np.frombuffer(block[:len(block) - len(block) % np.dtype(dtype).itemsize], dtype=dtype)
+            if ids.size and int(ids.max()) >= vocab_size:
+                raise CacheDamaged(f"{path.name} holds id {int(ids.max())}, over the vocabulary's {vocab_size}")
+    if size != info["bytes"]:
+        raise CacheDamaged(f"{path.name} is {size:,} bytes, meta.json says {info['bytes']:,}")
+    if digest.hexdigest() != info["sha256"]:
+        raise CacheDamaged(f"{path.name} does not match its sha256")
+
+
+def _discard(folder: Path) -> None:
+    """Move a damaged cache out of the way (renamed first: another rank may be reading it), then delete it."""
+    aside = folder.with_name(f".tmp-damaged-{folder.name}-{os.getpid()}")
+    try:
+        os.rename(folder, aside)
+    except OSError:
+        return
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path, fixed: Tokenizer | None) -> EncodedSplits:
@@ -160,26 +217,38 @@ def _encode(corpus: Corpus, tokenizer: str, max_vocab: int, folder: Path, fixed:
     temp = folder.with_name(f".tmp-{folder.name}-{os.getpid()}")
     shutil.rmtree(temp, ignore_errors=True)
     temp.mkdir(parents=True)
+    try:
+        return _write_cache(corpus, vocab, dtype, temp, folder)
+    except BaseException:  # a full disk, an interrupt: no .tmp-* is left behind
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+
+
+def _write_cache(corpus: Corpus, vocab: Tokenizer, dtype: str, temp: Path, folder: Path) -> EncodedSplits:
     separator = vocab.encode(corpus.separator).astype(dtype)
     unknown_id = getattr(vocab, "unknown_id", 0)  # None for a pretrained BPE: every id of it is a real token
     splits = {}
     for split in SPLITS:
         tokens = chars = unknown = 0
+        digest = hashlib.sha256()
         with open(temp / f"{split}.bin", "wb") as out:
             for n, text in enumerate(corpus.texts(split) if corpus.manifest["splits"].get(split, {}).get("books")
                                      else []):
                 if n:
                     separator.tofile(out)
+                    digest.update(separator.tobytes())
                     tokens += len(separator)
                     chars += len(corpus.separator)
                 ids = vocab.encode(text).astype(dtype)
                 ids.tofile(out)
+                digest.update(ids.tobytes())
                 unknown += int(np.count_nonzero(ids == unknown_id)) if unknown_id is not None else 0
                 tokens += len(ids)
                 chars += len(text)
             out.flush()
             os.fsync(out.fileno())
-        splits[split] = {"tokens": tokens, "chars": chars, "unknown": unknown}
+        splits[split] = {"tokens": tokens, "chars": chars, "unknown": unknown,
+                         "bytes": tokens * np.dtype(dtype).itemsize, "sha256": digest.hexdigest()}
     meta = {"dtype": dtype, "tokenizer": vocab.to_dict(), "splits": splits}
     (temp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     try:

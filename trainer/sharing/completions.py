@@ -96,6 +96,32 @@ def one_line_validation_error(exc) -> APIError:
     return APIError(400, f"{where}: {first.get('msg', 'invalid value')} (got {first.get('input')!r:.60})", where)
 
 
+MIN_TEMPERATURE = 0.01
+"""Below this, logits divided by the temperature overflow to inf (1e-40) and sampling fails; 0 is greedy."""
+MAX_JSON_DEPTH = 32
+"""Nesting a request body may have: a completion request needs 3; 2,000 would exhaust the parser's stack."""
+
+
+def check_json(body) -> None:
+    """Refuse (400) what JSON allows but a request must not hold: deep nesting, lone surrogates (``"\\ud800"``,
+    which no UTF-8 text can carry). Walked without recursion."""
+    pending = [(body, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise APIError(400, f"the body nests deeper than {MAX_JSON_DEPTH} levels", code="invalid_json")
+        if isinstance(value, dict):
+            pending.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise APIError(400, "the body holds a lone surrogate (like \\ud800), which is not text; send UTF-8 "
+                                    "text", code="invalid_json") from None
+
+
 def check_limits(request, settings: ServeConfig) -> tuple[list[str], list[str]]:
     prompts = [request.prompt] if isinstance(request.prompt, str) else request.prompt
     if not prompts:
@@ -116,4 +142,7 @@ def check_limits(request, settings: ServeConfig) -> tuple[list[str], list[str]]:
     for name in ("temperature", "top_p", "repetition_penalty"):
         if not math.isfinite(getattr(request, name)):
             raise APIError(400, f"{name} must be a finite number", name)
+    if 0 < request.temperature < MIN_TEMPERATURE:
+        raise APIError(400, f"temperature must be 0 (greedy) or from {MIN_TEMPERATURE:g}, not {request.temperature:g}",
+                       "temperature")
     return prompts, stops

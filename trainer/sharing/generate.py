@@ -24,6 +24,7 @@ from ..errors import CheckpointError, ConfigError, OneLineArgparse
 from ..models import architectures
 from ..models.gpt import GPTNetwork
 from ..models.lstm import LSTMNetwork
+from .completions import MIN_TEMPERATURE
 
 EXIT_CODES = "exit codes: 0 ok, 2 a wrong argument or checkpoint (one line says which), 130 interrupted"
 
@@ -47,8 +48,8 @@ class SamplingConfig:
                             ("--top-p", self.top_p if self.top_p is not None else 1.0)):
             if not math.isfinite(value):
                 raise ConfigError(f"{name} must be a finite number, not {value}")
-        if self.temperature < 0:
-            raise ConfigError(f"--temperature must be 0 or more, not {self.temperature}")
+        if self.temperature < 0 or 0 < self.temperature < MIN_TEMPERATURE:
+            raise ConfigError(f"--temperature must be 0 (greedy) or from {MIN_TEMPERATURE:g}, not {self.temperature:g}")
         if self.top_k is not None and self.top_k < 1:
             raise ConfigError(f"--top-k must be 1 or more, not {self.top_k}")
         if self.top_p is not None and not 0 < self.top_p <= 1:

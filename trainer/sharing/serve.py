@@ -30,8 +30,10 @@ import torch
 
 from ..errors import ConfigError, install_hint
 from .completions import (
+    MAX_JSON_DEPTH,
     APIError,
     ServeConfig,
+    check_json,
     check_limits,
     error_response,
     make_request_model,
@@ -134,8 +136,11 @@ def create_app(checkpoint: Path, name: str | None = None, settings: ServeConfig 
         except (UnicodeDecodeError, ValueError) as exc:
             raise APIError(400, f"the body is not JSON ({str(exc).splitlines()[0][:120]}); send "
                                 "Content-Type: application/json with an object", code="invalid_json") from None
+        except RecursionError:
+            raise APIError(400, f"the body nests deeper than {MAX_JSON_DEPTH} levels", code="invalid_json") from None
         if not isinstance(body, dict):
             raise APIError(400, "the body must be a JSON object", code="invalid_json")
+        check_json(body)
         return body
 
     @app.get("/v1/models")

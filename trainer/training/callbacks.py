@@ -139,6 +139,8 @@ class PrintLosses(Callback):
 
 
 BEST_LINK = "best.ckpt"
+RELATIVE_PATHS = "paths_relative_to_dirpath"
+"""Set in a RunCheckpoint's state when its checkpoint paths are names inside ``dirpath``."""
 
 
 class RunCheckpoint(ModelCheckpoint):
@@ -163,6 +165,40 @@ class RunCheckpoint(ModelCheckpoint):
     def state_key(self) -> str:
         # the key ModelCheckpoint itself would use, so checkpoints written before this class resume the same
         return super().state_key.replace(type(self).__qualname__, ModelCheckpoint.__qualname__, 1)
+
+    def state_dict(self) -> dict:
+        """Lightning's state, with the paths of checkpoints in ``dirpath`` stored as names relative to it: a run
+        folder copied or moved elsewhere finds its own checkpoints, never the original run's."""
+        state = super().state_dict()
+        base = Path(self.dirpath) if self.dirpath and "://" not in str(self.dirpath) else None
+        if base is None:
+            return state
+
+        def relative(path):
+            if isinstance(path, str) and path and Path(path).parent == base:
+                return Path(path).name
+            return path
+
+        for key in ("best_model_path", "kth_best_model_path", "last_model_path"):
+            state[key] = relative(state.get(key))
+        if isinstance(state.get("best_k_models"), dict):
+            state["best_k_models"] = {relative(path): score for path, score in state["best_k_models"].items()}
+        state[RELATIVE_PATHS] = True
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        if state_dict.get(RELATIVE_PATHS) and self.dirpath and "://" not in str(self.dirpath):
+            base = Path(self.dirpath)
+
+            def absolute(path):
+                return str(base / path) if isinstance(path, str) and path and not Path(path).is_absolute() else path
+
+            state_dict = dict(state_dict, dirpath=self.dirpath)  # the folder it is now in, wherever it was
+            for key in ("best_model_path", "kth_best_model_path", "last_model_path"):
+                state_dict[key] = absolute(state_dict.get(key))
+            if isinstance(state_dict.get("best_k_models"), dict):
+                state_dict["best_k_models"] = {absolute(p): s for p, s in state_dict["best_k_models"].items()}
+        super().load_state_dict(state_dict)
 
     def _update_best_and_save(self, current, trainer, monitor_candidates) -> None:
         super()._update_best_and_save(current, trainer, monitor_candidates)
