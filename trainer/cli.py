@@ -1,7 +1,7 @@
 """``python -m trainer``: LightningCLI's ``fit``, ``validate``, ``test`` with YAML configs, and extra commands.
 
 The command line only parses and reports: the data module, the model and Lightning do the work.
-Extra commands (``generate``, and any added later) live in ``EXTRA_COMMANDS``: a name, a one-line
+Extra commands (``generate``, ``serve``, ``export``, ``report``) live in ``EXTRA_COMMANDS``: a name, a one-line
 summary for ``--help``, and a function of the remaining arguments that returns the exit code.
 """
 
@@ -71,11 +71,19 @@ def _run_export(argv: list[str]) -> int:
     return export_main(argv)
 
 
+def _run_report(argv: list[str]) -> int:
+    from .sharing.report import main as report_main  # matplotlib loads only when it runs
+
+    return report_main(argv, prog=f"{program_name()} report")
+
+
 EXTRA_COMMANDS: dict[str, ExtraCommand] = {
     "generate": ExtraCommand("Write text with a trained checkpoint, streamed to stdout.", _run_generate),
     "serve": ExtraCommand("Serve a checkpoint: an OpenAI-style completions API and a page to play with it.",
                           _run_serve),
     "export": ExtraCommand("Export a checkpoint to ONNX or TorchScript, with its vocabulary as JSON.", _run_export),
+    "report": ExtraCommand("A run's loss, bits per character, learning rate and throughput curves, its best "
+                           "checkpoint and a seeded sample: PNGs or one HTML page.", _run_report),
 }
 
 
