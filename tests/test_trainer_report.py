@@ -5,7 +5,6 @@ and a sample that the same seed repeats."""
 from __future__ import annotations
 
 import csv
-import io
 
 import pytest
 from test_report_html import browser, not_blank  # noqa: F401  (one headless Chromium for the module)
