@@ -124,7 +124,7 @@ def summary_rows(report: RunReport) -> list[tuple[str, str]]:
             else "evaluation only"
         rows.append((where, f"{steps} ({segment.rows} rows)"))
     if history.resumed_at:
-        rows.append(("resumed at", ", ".join(f"step {s}" for s in history.resumed_at)))
+        rows.append(("resumed", ", ".join(f"before step {s}" for s in history.resumed_at)))
     for name in ("train_loss", "train_bpc", "val_loss", "val_bpc", "test_loss", "test_bpc"):
         value = history.last(name)
         if value is not None:
