@@ -51,6 +51,9 @@ class Book:
     """DOWNLOADED or NOT_MODIFIED once the text is in the cache; kept when a filter later drops the book."""
     reason: str = ""
     """Why the book was skipped or failed."""
+    dropped_by: str = ""
+    """The step that skipped, failed or dropped the book (``duplicates`` for a duplicate edition), for the
+    dataset card's drops by step; empty for a kept book."""
     text_url: str | None = None
     stale: str = ""
     """Why this run could not refresh the text; the last good copy from the cache was used."""

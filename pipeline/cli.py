@@ -12,7 +12,7 @@ from pathlib import Path
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from . import PROJECT_NAME, __version__
-from .build.report import format_report, load_report, plot_lengths
+from .build.report import format_report, load_report
 from .build.run import Build, NothingKeptError, list_shelves, open_fetcher
 from .build.summary import print_summary
 from .clean.cleaner import CleanInputError, CleanOptions, clean, explain, read_input
@@ -109,11 +109,15 @@ def make_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report", help="summarise a published corpus",
         description="Print a published corpus's books per split, drops by reason, languages and sizes.",
-        epilog="example:\n  python -m pipeline report corpora/science-fiction --plot lengths.png\n\n"
+        epilog="examples:\n  python -m pipeline report corpora/science-fiction --plot lengths.png\n"
+               "  python -m pipeline report corpora/science-fiction --html report.html\n\n"
                "exit codes: 0 ok, 2 no corpus there", formatter_class=argparse.RawDescriptionHelpFormatter)
     report.add_argument("corpus", type=Path, metavar="DIR",
                         help="a shelf's corpus folder (its current version is read) or one version folder")
     report.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the book-length distribution per split")
+    report.add_argument("--html", type=Path, metavar="FILE.html",
+                        help="also write one self-contained HTML page: these tables and plots of lengths, languages, "
+                             "drops, cleaning cuts and authors (images inline, no network needed)")
     report.set_defaults(func=run_report, verbose=False, quiet=False)
 
     verify = commands.add_parser(
@@ -142,8 +146,9 @@ def run_build(args: argparse.Namespace, stop: threading.Event) -> int:
     jobs = {} if args.jobs is None else {"jobs": args.jobs}
     selectors, shelf = selectors_from_args(args)
     config = BuildConfig(shelf=shelf, source=args.source, base_url=args.base_url, mirror=args.mirror,
-                         out=args.out, cache_dir=args.cache_dir, dry_run=args.dry_run, verify=args.verify, selectors=selectors,
-                         name=args.name, http=http_config(args), corpus=corpus_config(args), **jobs)
+                         out=args.out, cache_dir=args.cache_dir, dry_run=args.dry_run, verify=args.verify,
+                         selectors=selectors, name=args.name, http=http_config(args), corpus=corpus_config(args),
+                         **jobs)
     progress = not args.quiet and sys.stderr.isatty()
     try:
         result = Build(config, progress=progress, stop=stop).run()
@@ -176,8 +181,15 @@ def run_report(args: argparse.Namespace, stop: threading.Event) -> int:
     report = load_report(args.corpus)
     print(format_report(report))
     if args.plot is not None:
+        from .build.plots import plot_lengths  # matplotlib loads only when a picture is asked for
+
         plot_lengths(report, args.plot)
         print(f"book lengths drawn in {args.plot}")
+    if args.html is not None:
+        from .build.report_html import write_html_report
+
+        write_html_report(report, args.html)
+        print(f"report written to {args.html}")
     return 0
 
 
@@ -262,8 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except OSError as exc:  # a full disk, a read-only folder: the system's word for it, in one line
         where = f" ({exc.filename})" if exc.filename else ""
-        print(f"error: cannot write ({exc.strerror or exc}{where}); free some space or fix the folder, then rerun the same "
-              f"command to carry on", file=sys.stderr)
+        print(f"error: cannot write ({exc.strerror or exc}{where}); free some space or fix the folder, then rerun "
+              f"the same command to carry on", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         stop.set()

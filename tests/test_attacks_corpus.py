@@ -127,9 +127,11 @@ def endless_shelf(site, *, fresh_ids: bool, total: str | None = "8") -> None:
     first = site.files["/ebooks/bookshelf/68"].decode()
     for n in range(1, 3000):
         start = 1 + 4 * n
-        page = first.replace('href="/ebooks/bookshelf/68?start_index=5"', f'href="/ebooks/bookshelf/68?start_index={start + 4}"')
+        page = first.replace('href="/ebooks/bookshelf/68?start_index=5"',
+                             f'href="/ebooks/bookshelf/68?start_index={start + 4}"')
         page = page.replace('<link rel="next" title="Next Page" href="/ebooks/bookshelf/68?start_index=9"/>', "")
-        page = page.replace("</head>", f'<link rel="next" href="/ebooks/bookshelf/68?start_index={start + 4}"/></head>', 1)
+        page = page.replace("</head>", f'<link rel="next" href="/ebooks/bookshelf/68?start_index={start + 4}"/></head>',
+                            1)
         if fresh_ids:
             for book in (101, 102, 103, 104):
                 page = page.replace(f'href="/ebooks/{book}"', f'href="/ebooks/{book + 1000 * n}"')

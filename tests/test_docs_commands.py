@@ -40,7 +40,7 @@ STANDIN_PORT = "http://127.0.0.1:8765"
 SELECTOR_CORPORA = ["science-fiction", "author-wells-h-g", "top-100", "ids-84-1342-2701", "ids-picks",
                     "subject-science-fiction", "language-en"]
 # What the commands read or write in the clone besides corpora/ (ignored by git): written for them, or asked for.
-COMMAND_FILES = ["picks.txt", "pg35.txt", "pg84.txt", "pg35.clean.txt", "cleaned/", "lengths.png"]
+COMMAND_FILES = ["picks.txt", "pg35.txt", "pg84.txt", "pg35.clean.txt", "cleaned/", "lengths.png", "report.html"]
 
 
 def kind(line: DocLine) -> str | None:
@@ -195,6 +195,10 @@ def test_every_pipeline_command_of_the_docs_runs_from_a_fresh_clone(clone, tmp_p
     cleaned = (clone / "pg35.clean.txt").read_text(encoding="utf-8")  # stdin to stdout: the body, no licence
     assert cleaned.startswith("THE MADE-UP MACHINE") and "PROJECT GUTENBERG" not in cleaned.upper(), cleaned[:300]
     assert (clone / "lengths.png").stat().st_size > 0
+    page = (clone / "report.html").read_text(encoding="utf-8")  # the report's page, its pictures inline
+    assert page.count('<img src="data:image/png;base64,') == 5, page[:500]
+    card = clone / "corpora" / "science-fiction" / "current" / "README.md"
+    assert card.read_text(encoding="utf-8").startswith("---\npretty_name:")
     log = corpora / "build.log"  # the crontab line's
     assert log.is_file() and "Traceback" not in log.read_text(encoding="utf-8")
     nightly = [result for text, result in outputs.items() if text.startswith("ExecStart=")]

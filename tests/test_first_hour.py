@@ -30,7 +30,7 @@ def test_every_command_is_described_in_a_whole_sentence():
     assert result.returncode == 0, result.stderr[-2000:]
     listed = result.stdout.split("commands (")[1].split("\n\n")[0].splitlines()[1:]
     summaries = dict(line.split(None, 1) for line in listed)
-    assert sorted(summaries) == sorted(["fit", "validate", "test", "generate", "serve", "export"]), summaries
+    assert sorted(summaries) == sorted(["fit", "validate", "test", "generate", "serve", "export", "report"]), summaries
     for command, summary in summaries.items():
         assert summary.endswith("."), (command, summary)  # Lightning's own stop mid-sentence
     assert "It's separated from fit" not in result.stdout
@@ -38,7 +38,7 @@ def test_every_command_is_described_in_a_whole_sentence():
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["--version"], *[[c, "--help"] for c in
-                                  ("fit", "validate", "test", "generate", "serve", "export")]])
+                                  ("fit", "validate", "test", "generate", "serve", "export", "report")]])
 def test_help_and_version_answer_without_loading_lightning(argv):
     code = ("import sys, runpy; sys.argv = ['trainer', *sys.argv[1:]]\n"
             "try:\n    runpy.run_module('trainer', run_name='__main__')\n"

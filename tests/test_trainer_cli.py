@@ -160,9 +160,9 @@ def test_help_names_the_program_and_lists_what_works():
     result = run_cli("--help")
     assert result.returncode == 0
     assert result.stdout.startswith("usage: python -m trainer ")
-    assert "{fit,validate,test,generate,serve,export}" in result.stdout and "predict" not in result.stdout
+    assert "{fit,validate,test,generate,serve,export,report}" in result.stdout and "predict" not in result.stdout
     assert "--architecture gpt" in result.stdout  # the Transformer is named where the commands are
-    for command in ("generate", "serve", "export"):
+    for command in ("generate", "serve", "export", "report"):
         assert run_cli(command, "--help").stdout.startswith(f"usage: python -m trainer {command}")
     wrong = run_cli("predict")
     assert wrong.returncode == 2 and "invalid choice: 'predict'" in wrong.stderr

@@ -59,9 +59,17 @@ def _run_export(argv: list[str]) -> int:
     return export_main(argv)
 
 
+def _run_report(argv: list[str]) -> int:
+    from .sharing.report import main as report_main  # matplotlib loads only when it runs
+
+    return report_main(argv, prog=f"{program_name()} report")
+
+
 EXTRA_COMMANDS: dict[str, ExtraCommand] = {
     "generate": ExtraCommand("Write text with a trained checkpoint, streamed to stdout.", _run_generate),
     "serve": ExtraCommand("Serve a checkpoint: an OpenAI-style completions API and a page to play with it.",
                           _run_serve),
     "export": ExtraCommand("Export a checkpoint to ONNX or TorchScript, with its vocabulary as JSON.", _run_export),
+    "report": ExtraCommand("A run's loss, bits per character, learning rate and throughput curves, its best "
+                           "checkpoint and a seeded sample: PNGs or one HTML page.", _run_report),
 }

@@ -4,6 +4,7 @@ the workers use, and langdetect's language profiles, are loaded there once and s
 from ..corpus.language import _detector_factory
 from . import workers
 
-workers.die_with_parent(by_signal=False)  # the forkserver: its parent is the build, so it and then its workers die with it
+# the forkserver: its parent is the build, so it and then its workers die with it
+workers.die_with_parent(by_signal=False)
 
 _detector_factory()

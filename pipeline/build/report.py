@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 
 from ..book import reason_kind
 from ..config import SPLIT_NAMES
+from ..corpus.card import STEP_ORDER
 from ..corpus.versions import CURRENT, CorpusDir
 from ..errors import UsageError
 
@@ -89,34 +91,81 @@ def format_report(report: CorpusReport) -> str:
     return "\n".join(lines)
 
 
-def plot_lengths(report: CorpusReport, output: Path) -> None:
-    """A histogram of book lengths (words, log scale) per split, saved as PNG."""
-    import matplotlib
+# -- the same facts as tables, for the HTML report ---------------------------------------------------------
 
-    matplotlib.use("Agg")  # no display needed: cron, ssh
-    import matplotlib.pyplot as plt
-    import numpy as np
+def split_rows(report: CorpusReport) -> list[list]:
+    """[split, books, words, chars, bytes, shards] per split, then the totals."""
+    rows = []
+    for split in SPLIT_NAMES:
+        info = report.manifest["splits"][split]
+        rows.append([split, info["books"], info.get("words", 0), info["chars"], info["bytes"], len(info["shards"])])
+    return rows + [["total", *[sum(row[i] for row in rows) for i in range(1, 6)]]]
 
+
+def drops_by_step(report: CorpusReport) -> dict[str, dict[str, int]]:
+    """Books left out per step and kind of reason: the manifest's record, or (for a corpus built before it was
+    recorded) books.csv's reasons under one step, ``other``."""
+    recorded = report.manifest.get("counts", {}).get("dropped_by_step")
+    if isinstance(recorded, dict):
+        order = sorted(recorded, key=lambda s: (STEP_ORDER.index(s) if s in STEP_ORDER else len(STEP_ORDER), s))
+        return {str(step): {str(k): int(n) for k, n in recorded[step].items()} for step in order}
+    dropped = report.books[report.books["status"] == "dropped"]
+    kinds = Counter(dropped["reason"].map(reason_kind))
+    return {"other": dict(sorted(kinds.items()))} if kinds else {}
+
+
+def language_rows(report: CorpusReport) -> list[list]:
+    """[language detected, books kept, books dropped], most kept first."""
+    books = report.books
+    counts = Counter(zip(books["language_detected"].replace("", "not analysed"), books["status"]))
+    languages = sorted({lang for lang, _ in counts}, key=lambda lang: (-counts[(lang, "kept")], lang))
+    return [[lang, counts[(lang, "kept")], counts[(lang, "dropped")]] for lang in languages]
+
+
+def length_rows(report: CorpusReport) -> list[list]:
+    """[split, min, median, max] of book lengths in words; None for an empty split."""
     kept = report.books[report.books["status"] == "kept"]
-    lengths = {split: pd.to_numeric(kept.loc[kept["split"] == split, "words"]).to_numpy() for split in SPLIT_NAMES}
-    every = np.concatenate([v for v in lengths.values() if len(v)] or [np.array([1])])
-    bins = np.logspace(np.log10(max(1, every.min())), np.log10(max(2, every.max())), 30)
-    figure, axis = plt.subplots(figsize=(8, 4.5))
-    for split, values in lengths.items():
-        if len(values):
-            axis.hist(values, bins=bins, alpha=0.6, label=f"{split} ({len(values)} books)")
-    axis.set_xscale("log")
-    axis.set_xlabel("words per book")
-    axis.set_ylabel("books")
-    axis.set_title(f"{report.manifest.get('shelf', {}).get('name', '')} — {report.manifest['version']}")
-    axis.legend()
-    figure.tight_layout()
+    rows = []
+    for split in SPLIT_NAMES:
+        words = pd.to_numeric(kept.loc[kept["split"] == split, "words"])
+        rows.append([split, *((int(words.min()), int(words.median()), int(words.max())) if len(words)
+                              else (None, None, None))])
+    return rows
+
+
+def cuts_by_rule(report: CorpusReport) -> dict[str, dict[str, int]]:
+    """From cleaning.jsonl, for the kept books: per rule, its cuts, the books it cut from and the input lines removed
+    (the passage filter's cuts count characters, not lines: ``lines`` is 0 for them)."""
+    kept = set(report.books.loc[report.books["status"] == "kept", "id"].astype(int))
+    rules: dict[str, Counter] = {}
     try:
-        figure.savefig(output, dpi=100)
+        lines = (report.path / "cleaning.jsonl").read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise UsageError(f"--plot {output}: cannot write it ({exc.strerror or exc})") from None
-    except ValueError:  # matplotlib does not know the suffix
-        raise UsageError(f"--plot {output}: cannot draw a {output.suffix or 'suffix-less'} file; "
-                         f"name it .png (or .svg, .pdf)") from None
-    finally:
-        plt.close(figure)
+        raise UsageError(f"cannot read {report.path / 'cleaning.jsonl'}: {exc.strerror or exc}") from None
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise UsageError(f"{report.path / 'cleaning.jsonl'} holds a line that is not JSON; check the "
+                             f"version with `python -m pipeline verify {report.path}`") from None
+        if record.get("id") not in kept:
+            continue
+        seen = set()
+        for cut in record.get("cuts", []):
+            counter = rules.setdefault(cut["rule"], Counter())
+            counter["cuts"] += 1
+            counter["lines"] += cut["last_line"] - cut["first_line"] + 1
+            seen.add(cut["rule"])
+        if record.get("passages_removed"):
+            rules.setdefault("passages", Counter())["cuts"] += len(record["passages_removed"])
+            seen.add("passages")
+        for rule in seen:
+            rules[rule]["books"] += 1
+    order = sorted(rules, key=lambda rule: (-rules[rule]["cuts"], rule))
+    return {rule: {"cuts": rules[rule]["cuts"], "books": rules[rule]["books"], "lines": rules[rule]["lines"]}
+            for rule in order}
+
+
+def author_rows(report: CorpusReport, top: int = 20) -> list[list]:
+    kept = report.books[report.books["status"] == "kept"]
+    return [[name, n] for name, n in Counter(kept["author"].replace("", "unknown")).most_common(top)]

@@ -131,5 +131,17 @@ def manifest_counts(result: BuildResult) -> dict:
         "cleaned": result.cleaned,
         "kept": len(result.kept),
         "dropped": dict(sorted(counts.drop_reasons.items())),
+        "dropped_by_step": dropped_by_step(result.books),
         "splits": result.split_counts(),
     }
+
+
+def dropped_by_step(books: list[Book]) -> dict[str, dict[str, int]]:
+    """Books left out by the step that left them out and the kind of reason: ``{"length filter": {"too short": 4}}``.
+    """
+    table: dict[str, Counter] = {}
+    for book in books:
+        if not book.usable:
+            kind = "failed" if book.status == FAILED else reason_kind(book.reason)
+            table.setdefault(book.dropped_by or "other", Counter())[kind] += 1
+    return {step: dict(sorted(kinds.items())) for step, kinds in sorted(table.items())}

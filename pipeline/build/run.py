@@ -297,6 +297,7 @@ class Build:
                     returned, ctx = future.result()
                 except BrokenProcessPool:
                     book.fail("a worker process died (out of memory?); rerun to carry on")
+                    book.dropped_by = "error"
                     ctx = BookContext(dropped_by="error")
                 else:
                     book.__dict__.update(returned.__dict__)
@@ -328,6 +329,7 @@ class Build:
             book = by_id[duplicate.id]
             book.kept_id = duplicate.kept_id
             book.drop(duplicate.reason)
+            book.dropped_by = "duplicates"
 
     def assign_splits(self, books: list[Book], previous: PublishedVersion | None, registry: SplitKeyRegistry,
                       settings: SplitSettings) -> None:

@@ -192,7 +192,7 @@ def run_steps(book: Book, steps: tuple[Step, ...], ctx: BookContext) -> bool:
             finally:
                 ctx.seconds[step.name] += time.perf_counter() - started
             if not outcome.keep:
-                ctx.dropped_by = step.name
+                ctx.dropped_by = book.dropped_by = step.name
                 if book.status == PENDING:
                     book.skip(outcome.reason)
                 elif book.usable:
@@ -208,7 +208,7 @@ def run_steps(book: Book, steps: tuple[Step, ...], ctx: BookContext) -> bool:
     except Exception as exc:
         log.debug("book %s", book.id, exc_info=True)
         book.fail(f"unexpected {type(exc).__name__}: {exc} (rerun with -v for the traceback)")
-    ctx.dropped_by = "error"
+    ctx.dropped_by = book.dropped_by = "error"
     return False
     # finish() is the caller's: it runs after the last step of the book, wherever that ran
 

@@ -7,6 +7,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+RULES = {
+    "header": "Project Gutenberg's licence header, up to the *** START OF ... *** line (or the 1990s small print)",
+    "footer": "Project Gutenberg's licence footer, from the first end marker on",
+    "credits": "producers' credits (\"Produced by\", \"E-text prepared by\", Distributed Proofreaders lines)",
+    "transcriber-note": "transcriber's notes and their correction lists",
+    "producer-comment": "a producer's comments in braces or in the etext's own comment syntax",
+    "part-marker": "a producer's part markers on their own line",
+    "copyright-research": "notes that no U.S. copyright renewal was found",
+    "title-prefix": "\"The Project Gutenberg Etext of\" before a 1990s title (the title stays)",
+    "illustration": "[Illustration: ...] markers (only when asked for)",
+    "footnote": "[Footnote N: ...] blocks (only when asked for)",
+}
+"""Each rule a ``Cut`` names, and what it removes, in a line (for the dataset card; docs/cleaning.md says more)."""
+
 
 @dataclass(frozen=True)
 class Cut:

@@ -7,6 +7,7 @@ A version, ``<out>/<shelf-slug>/<UTC timestamp>/``::
     train.parquet val.parquet test.parquet
     train/train-00000.txt ...     UTF-8 text shards, books joined by the separator
     cleaning.jsonl                what the cleaner (and the passage filter) cut from each book
+    README.md                     the dataset card (Hugging Face's format), written from the manifest (card.py)
 
 A version is written into ``.tmp-<name>-<pid>/``: each book's text is checked against its sha256
 and length as it is written, then the whole folder is read back and verified (verify.py) and
@@ -39,6 +40,7 @@ from ..config import SPLIT_NAMES, BuildConfig, CorpusConfig
 from ..errors import PublishError
 from ..files import create_file, fsync_dir
 from .analysis import ANALYSIS_VERSION
+from .card import CARD_NAME, card_text
 from .verify import manifest_checksum, record_checked, verify_version
 from .versions import CorpusDir
 
@@ -313,9 +315,10 @@ def _write_version(folder: Path, name: str, books: list[Book], table: bytes, pla
         splits[split] = {"books": len(members), "chars": chars, "words": words, "bytes": text_bytes,
                          "ids": [b.id for b in members],
                          "parquet": parquet.close().to_dict(), "shards": [r.to_dict() for r in shards.close()]}
+    audit = _audit_lines(books)
     files = {"books.csv": _write_file(folder / "books.csv", folder, table).to_dict(),
-             "cleaning.jsonl": _write_file(folder / "cleaning.jsonl", folder, _audit_lines(books)).to_dict()}
-    return {
+             "cleaning.jsonl": _write_file(folder / "cleaning.jsonl", folder, audit).to_dict()}
+    manifest = {
         "schema_version": SCHEMA_VERSION,
         "version": name,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -334,6 +337,10 @@ def _write_version(folder: Path, name: str, books: list[Book], table: bytes, pla
         "verified": {"before_publish": VERIFIED, "parquet_rows": len(kept),
                      "command": "python -m pipeline verify <this folder>"},
     }
+    # the card tells the manifest's story, so it is written from it, and then listed in it like every file
+    card = card_text(manifest, table, audit).encode("utf-8")
+    files[CARD_NAME] = _write_file(folder / CARD_NAME, folder, card).to_dict()
+    return manifest
 
 
 def _config_record(config: BuildConfig) -> dict:

@@ -87,6 +87,9 @@ class LSTMLanguageModel(LSTMNetwork, pl.LightningModule):
         bpc = loss / LN2 * self._tokens_per_char("train")
         self.log_dict({"train_loss": loss, "train_bpc": bpc, "train_ppl": torch.exp(loss.detach().clamp(max=50)),
                        "train_acc": correct / tokens}, on_step=True, on_epoch=False, prog_bar=True)
+        optimizers = self.trainer.optimizers if self._trainer is not None else []
+        if optimizers:  # the rate this step was taken with, for `trainer report`'s curve (a float: no host sync)
+            self.log("lr", float(optimizers[0].param_groups[0]["lr"]), on_step=True, on_epoch=False)
         return loss
 
     def on_train_batch_end(self, outputs, batch, batch_idx):
