@@ -149,3 +149,90 @@ def test_generate_refuses_a_temperature_that_would_overflow_in_one_line(tiny_che
         code = exit.code
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "--temperature must be 0 (greedy) or from 0.01" in err, err
+
+
+# -- 10. every bad input is one line, exit 2 ---------------------------------------------------------------------
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def run_main(argv: list[str]) -> int:
+    from trainer.cli import main
+    try:
+        return main(argv)
+    except SystemExit as exit:
+        return exit.code
+
+
+def crafted(tiny_checkpoint, path: Path, change, *, checksum: bool = True) -> Path:
+    """The tiny run's checkpoint changed by ``change``, with its checksum written anew (as an attacker who read
+    checkpoint.py would) or removed."""
+    import torch
+
+    from trainer.checkpoint import CHECKSUM_KEY, content_digest, load_checkpoint
+    checkpoint = change(dict(load_checkpoint(tiny_checkpoint)))
+    checkpoint.pop(CHECKSUM_KEY, None)
+    if checksum:
+        checkpoint[CHECKSUM_KEY] = content_digest(checkpoint)
+    torch.save(checkpoint, path)
+    return path
+
+
+def nan_weight(checkpoint: dict) -> dict:
+    weights = dict(checkpoint["state_dict"])
+    name = next(name for name in weights if name.endswith("weight_hh_l0"))
+    weights[name] = weights[name].clone()
+    weights[name][0, 0] = float("nan")
+    return dict(checkpoint, state_dict=weights)
+
+
+def without_hyper_parameters(checkpoint: dict) -> dict:
+    checkpoint.pop("hyper_parameters")
+    return dict(checkpoint, gutenberg_lstm={"format": 1})
+
+
+def claims_format_1(checkpoint: dict) -> dict:  # a format-2 checkpoint, altered, then "downgraded" to pass unchecked
+    return nan_weight(dict(checkpoint, gutenberg_lstm=dict(checkpoint["gutenberg_lstm"], format=1)))
+
+
+@pytest.mark.parametrize("change, checksum, message", [
+    (lambda c: {"gutenberg_lstm": 1, "state_dict": {}}, False, "its gutenberg_lstm record is int 1, not a mapping"),
+    (lambda c: {"gutenberg_lstm": {"format": "x"}, "state_dict": {}}, False, "its format is 'x', not a checkpoint"),
+    (lambda c: {"format": "x"}, False, "was not written by this trainer"),
+    (lambda c: dict(c, gutenberg_lstm={"format": 1}, state_dict={}), False, "holds no weights"),
+    (without_hyper_parameters, False, "has no hyper_parameters"),
+    (nan_weight, True, "holds NaN or infinite weights (lstm.weight_hh_l0)"),
+    (claims_format_1, False, "claims format 1 (no checksum) but holds what only later formats write (corpus)"),
+    (lambda c: dict(c, gutenberg_lstm=dict(c["gutenberg_lstm"], format=3)), True, "is format 3, newer than"),
+    (lambda c: dict(c, gutenberg_lstm=dict(c["gutenberg_lstm"], format=True)), True, "its format is True"),
+    (lambda c: dict(c, vocabulary=[1, 2]), True, "its vocabulary is list, not a mapping"),
+])
+@pytest.mark.parametrize("command", ["generate", "fit"])
+def test_a_crafted_checkpoint_is_one_line_before_any_work(tiny_checkpoint, tmp_path, capsys, change, checksum,
+                                                          message, command):
+    bad = crafted(tiny_checkpoint, tmp_path / "crafted.ckpt", change, checksum=checksum)
+    if command == "generate":
+        argv = ["generate", "--ckpt", str(bad), "--length", "5"]
+    else:
+        from model_fixtures import TINY_CONFIG
+        config = tmp_path / "fit.yaml"
+        # not a corpus: the checkpoint is refused before the corpus is even looked at
+        config.write_text(TINY_CONFIG.format(run=tmp_path / "run", corpus=tmp_path))
+        argv = ["fit", "--config", str(config), "--ckpt_path", str(bad)]
+    assert run_main(argv) == 2
+    line = one_error_line(capsys)
+    assert str(bad) in line and message in line, line
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_a_prompt_whose_bytes_are_not_utf8_is_one_line(tiny_checkpoint):
+    from test_trainer import run_cli
+    result = run_cli("generate", "--ckpt", str(tiny_checkpoint), "--length", "5", "--prompt", "caf\udce9 au lait")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip() == ("error: --prompt is not UTF-8 text (byte 0xe9 at character 3); give it in UTF-8 "
+                                     "(a terminal or script in a UTF-8 locale, or convert it with iconv -t UTF-8)")
+    assert result.stdout == ""
