@@ -236,3 +236,74 @@ def test_a_prompt_whose_bytes_are_not_utf8_is_one_line(tiny_checkpoint):
     assert result.stderr.strip() == ("error: --prompt is not UTF-8 text (byte 0xe9 at character 3); give it in UTF-8 "
                                      "(a terminal or script in a UTF-8 locale, or convert it with iconv -t UTF-8)")
     assert result.stdout == ""
+
+
+def fit_argv(tmp_path: Path, corpus: Path, *extra: str) -> list[str]:
+    from model_fixtures import TINY_CONFIG
+    config = tmp_path / "fit.yaml"
+    config.write_text(TINY_CONFIG.format(run=tmp_path / "run", corpus=corpus))
+    return ["fit", "--config", str(config), "--trainer.max_steps", "2", *extra]
+
+
+def garbage_parquet(version: Path) -> None:
+    (version / "train.parquet").write_bytes(bytes(range(256)) * 12)
+
+
+def parquet_without_text(version: Path) -> None:
+    import pyarrow.parquet as pq
+    table = pq.read_table(version / "val.parquet")
+    pq.write_table(table.drop_columns(["text"]), version / "val.parquet")
+
+
+def parquet_of_numbers(version: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    table = pq.read_table(version / "test.parquet")
+    index = table.schema.get_field_index("text")
+    pq.write_table(table.set_column(index, "text", pa.array(range(len(table)))), version / "test.parquet")
+
+
+def parquet_with_a_null_text(version: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    table = pq.read_table(version / "train.parquet")
+    texts = table.column("text").to_pylist()
+    index = table.schema.get_field_index("text")
+    texts = pa.array([None, *texts[1:]], pa.string())
+    pq.write_table(table.set_column(index, "text", texts), version / "train.parquet")
+
+
+def manifest_edit(**changes):
+    def damage(version: Path) -> None:
+        manifest = json.loads((version / "manifest.json").read_text())
+        for dotted, value in changes.items():
+            *parents, last = dotted.split("__")
+            target = manifest
+            for key in parents:
+                target = target[key]
+            target[last] = value
+        (version / "manifest.json").write_text(json.dumps(manifest))
+    return damage
+
+
+@pytest.mark.parametrize("damage, message", [
+    (garbage_parquet, "train.parquet is damaged (Parquet magic bytes not found"),
+    (parquet_without_text, "val.parquet is damaged (no text column of strings)"),
+    (parquet_of_numbers, "test.parquet is damaged (its text column is int64)"),
+    (parquet_with_a_null_text, "train.parquet is damaged (a book's text is null)"),
+    (lambda v: (v / "manifest.json").write_bytes(b'{"splits": '), "manifest.json does not read as JSON"),
+    (lambda v: (v / "manifest.json").write_text("[1, 2]"), "manifest.json is not a corpus manifest (it is list"),
+    (manifest_edit(separator=7), "(separator is 7, not text)"),
+    (manifest_edit(splits=[1, 2]), "(no splits)"),
+    (manifest_edit(splits__train__books="many"), "(splits.train.books is 'many', not a count)"),
+    (manifest_edit(splits__val=None), "(splits.val is NoneType, not an object)"),
+    (manifest_edit(splits__val__parquet=5), "(splits.val.parquet is 5, not an object with a path)"),
+    (manifest_edit(splits__test__parquet={"path": "../../elsewhere.parquet"}), "is outside the version folder"),
+    (manifest_edit(content_key=["a"]), "(content_key is ['a'], not text)"),
+])
+def test_a_damaged_corpus_is_one_line_before_training(corpus_copy, tmp_path, capsys, damage, message):
+    damage(corpus_copy)
+    assert run_main(fit_argv(tmp_path, corpus_copy)) == 2
+    line = one_error_line(capsys)
+    assert message in line and "python -m pipeline build" in line, line
+    assert not (tmp_path / "run" / "checkpoints").exists()
