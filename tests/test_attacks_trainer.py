@@ -307,3 +307,98 @@ def test_a_damaged_corpus_is_one_line_before_training(corpus_copy, tmp_path, cap
     line = one_error_line(capsys)
     assert message in line and "python -m pipeline build" in line, line
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+@pytest.mark.parametrize("override, message", [
+    (["--optimizer.init_args.weight_decay", "-1"],
+     "optimizer AdamW refuses optimizer.init_args.weight_decay (Invalid weight_decay value: -1.0)"),
+    (["--optimizer.init_args.betas", "[2,3]"],
+     "optimizer AdamW refuses optimizer.init_args.betas (Invalid beta parameter at index 0: 2.0)"),
+    (["--optimizer.init_args.eps=-1e-8"], "optimizer AdamW refuses optimizer.init_args.eps"),
+    (["--optimizer.init_args.lr", "-0.5"], "optimizer.init_args.lr must be a positive number, not -0.5"),
+    (["--optimizer.init_args.lr", ".nan"], "optimizer.init_args.lr must be a positive number, not nan"),
+    (["--optimizer.init_args.lr", ".inf"], "optimizer.init_args.lr must be a positive number, not inf"),
+    (["--optimizer.init_args.weight_decay", ".inf"], "optimizer.init_args.weight_decay must be finite numbers"),
+    (["--optimizer", "torch.optim.SGD", "--optimizer.init_args.momentum", "-1"],
+     "optimizer SGD refuses optimizer.init_args.momentum (Invalid momentum value: -1.0)"),
+])
+def test_bad_optimizer_values_are_one_line_before_the_corpus_is_read(tmp_path, capsys, override, message):
+    assert run_main(fit_argv(tmp_path, tmp_path / "not-a-corpus", *override)) == 2
+    line = one_error_line(capsys)
+    assert message in line, line
+
+
+def test_more_cpu_processes_than_cores_is_one_line_not_a_silent_kill(tiny_corpus, tmp_path):
+    from model_fixtures import TINY_CONFIG
+    from test_trainer import run_cli
+    config = tmp_path / "fit.yaml"
+    config.write_text(TINY_CONFIG.format(run=tmp_path / "run", corpus=tiny_corpus))
+    result = run_cli("fit", "--config", str(config), "--trainer.devices", "99", timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "Traceback" not in result.stderr
+    assert line.startswith("error: trainer.devices 99: this run is on the CPU, which has ") and \
+        "use --trainer.devices 1" in line, line
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+@pytest.fixture
+def immutable_folder(tmp_path):
+    """A folder nobody can write into, root included (root ignores mode bits; not the immutable attribute)."""
+    import os
+    import subprocess
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    if os.geteuid() == 0:
+        if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(folder)]).returncode != 0:
+            pytest.skip("root without chattr +i: no folder here is unwritable to this test")
+    yield folder
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(folder)])
+    folder.chmod(0o755)
+
+
+def test_a_checkpoint_folder_that_cannot_be_used_is_one_line_before_training(tiny_corpus, tmp_path, capsys,
+                                                                             immutable_folder):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    for dirpath, message in [
+        (a_file, f"checkpoint.dirpath {a_file} is a file, not a folder; give another --checkpoint.dirpath"),
+        (a_file / "sub", f"checkpoint.dirpath {a_file / 'sub'}: cannot create the folder (a part of that path "
+                         f"is a file)"),
+        (immutable_folder / "checkpoints", f"checkpoint.dirpath {immutable_folder / 'checkpoints'}: cannot create "
+                                           f"the folder ("),
+        (immutable_folder, f"checkpoint.dirpath {immutable_folder}: cannot write there ("),
+    ]:
+        assert run_main(fit_argv(tmp_path, tiny_corpus, "--checkpoint.dirpath", str(dirpath))) == 2
+        line = one_error_line(capsys)
+        assert message in line, line
+    assert not (tmp_path / "run").exists()  # no logs: nothing was trained
+
+
+def test_a_full_disk_for_checkpoints_is_one_line_before_training(tiny_corpus, tmp_path, capsys, monkeypatch):
+    import errno
+    import os
+    from collections import namedtuple
+
+    from trainer import checkpoint as checkpoint_module
+    dirpath = tmp_path / "checkpoints"
+
+    def full(fd):  # a write on a full disk fails where the blocks are allocated
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(checkpoint_module.os, "fsync", full)
+        assert run_main(fit_argv(tmp_path, tiny_corpus, "--checkpoint.dirpath", str(dirpath))) == 2
+    assert f"checkpoint.dirpath {dirpath}: cannot write there (No space left on device); free some space" in \
+        one_error_line(capsys)
+    assert list(dirpath.iterdir()) == []  # the probe is gone
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(checkpoint_module.shutil, "disk_usage", lambda path: usage(10 ** 9, 10 ** 9 - 4096, 4096))
+    assert run_main(fit_argv(tmp_path, tiny_corpus, "--checkpoint.dirpath", str(dirpath))) == 2
+    line = one_error_line(capsys)
+    assert f"checkpoint.dirpath {dirpath}: 4.1 KB free on its disk, and this model's best and last checkpoints " \
+           f"need about" in line, line
+    assert not list(dirpath.glob("*.ckpt"))

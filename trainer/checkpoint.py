@@ -6,9 +6,11 @@ and compares the corpus it was trained on (``corpus_record``) with the one it re
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import pickle
+import shutil
 import uuid
 import zipfile
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 
 import torch
 
-from .errors import CheckpointError
+from .errors import CheckpointError, ConfigError
 
 CHECKSUM_KEY = "content_sha256"
 """Top-level key of the checksum; every other key is covered by it."""
@@ -147,6 +149,60 @@ def check_content(checkpoint: dict, path) -> None:
         raise CheckpointError(f"{path} is damaged: its gutenberg_lstm record holds values of the wrong type "
                               f"(corpus {type(corpus).__name__}, architecture {type(architecture).__name__}); use "
                               f"another checkpoint")
+
+
+PROBE_BYTES = 1 << 16
+"""Written (and fsynced) in the checkpoint folder before a fit: a full disk or a read-only one shows at once."""
+
+
+def check_checkpoint_folder(directory, option: str = "checkpoint.dirpath") -> None:
+    """``directory`` is, or can be made, a folder this process can write a file into; else a ConfigError.
+
+    Checked before a fit starts, so that a file in its place, a folder of another user or a read-only or full
+    disk is one line then, not an error at the first checkpoint after minutes or hours of training."""
+    directory = Path(directory)
+    fix = f"give another --{option}"
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError(f"{option} {directory} is a file, not a folder; {fix}")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = "a part of that path is a file" if exc.errno in (errno.ENOTDIR, errno.EEXIST) else exc.strerror
+        raise ConfigError(f"{option} {directory}: cannot create the folder ({reason}); {fix}") from None
+    probe = directory / f".write-test-{os.getpid()}"
+    try:
+        with open(probe, "wb") as handle:
+            handle.write(bytes(PROBE_BYTES))
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise ConfigError(f"{option} {directory}: cannot write there ({exc.strerror or exc}); free some space, "
+                          f"or {fix}") from None
+    finally:
+        try:
+            probe.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def check_free_space(directory, needed: int, what: str, option: str = "checkpoint.dirpath") -> None:
+    """At least ``needed`` bytes are free on the disk of ``directory``; else a ConfigError that says how much."""
+    try:
+        free = shutil.disk_usage(directory).free
+    except OSError:
+        return  # not there yet, or not a local disk: the write itself will tell
+    if free < needed:
+        raise ConfigError(f"{option} {directory}: {size(free)} free on its disk, and {what} need about {size(needed)}; "
+                          f"free some space, or give another --{option}")
+
+
+def size(count: float) -> str:
+    """Bytes for people: 512 B, 3.1 MB, 16.0 TB."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if count < 1000 or unit == "TB":
+            return f"{count:,.0f} {unit}" if unit == "B" else f"{count:,.1f} {unit}"
+        count /= 1000
+    return f"{count:,.1f} TB"
 
 
 def corpus_record(checkpoint: dict) -> dict:
