@@ -226,7 +226,7 @@ def test_a_crafted_checkpoint_is_one_line_before_any_work(tiny_checkpoint, tmp_p
     assert run_main(argv) == 2
     line = one_error_line(capsys)
     assert str(bad) in line and message in line, line
-    assert not (tmp_path / "run" / "checkpoints").exists()
+    assert not list(tmp_path.glob("run/**/*.ckpt"))  # nothing was trained
 
 
 def test_a_prompt_whose_bytes_are_not_utf8_is_one_line(tiny_checkpoint):
@@ -306,7 +306,7 @@ def test_a_damaged_corpus_is_one_line_before_training(corpus_copy, tmp_path, cap
     assert run_main(fit_argv(tmp_path, corpus_copy)) == 2
     line = one_error_line(capsys)
     assert message in line and "python -m pipeline build" in line, line
-    assert not (tmp_path / "run" / "checkpoints").exists()
+    assert not list(tmp_path.glob("run/**/*.ckpt"))  # nothing was trained
 
 
 @pytest.mark.parametrize("override, message", [
@@ -339,7 +339,7 @@ def test_more_cpu_processes_than_cores_is_one_line_not_a_silent_kill(tiny_corpus
     assert "Traceback" not in result.stderr
     assert line.startswith("error: trainer.devices 99: this run is on the CPU, which has ") and \
         "use --trainer.devices 1" in line, line
-    assert not (tmp_path / "run" / "checkpoints").exists()
+    assert not list(tmp_path.glob("run/**/*.ckpt"))  # nothing was trained
 
 
 @pytest.fixture
@@ -402,3 +402,24 @@ def test_a_full_disk_for_checkpoints_is_one_line_before_training(tiny_corpus, tm
     assert f"checkpoint.dirpath {dirpath}: 4.1 KB free on its disk, and this model's best and last checkpoints " \
            f"need about" in line, line
     assert not list(dirpath.glob("*.ckpt"))
+
+
+def test_a_model_too_large_for_the_machine_is_refused_with_what_it_needs(tiny_corpus, tmp_path, capsys):
+    from trainer.checkpoint import size
+    from trainer.models.memory import memory
+    assert run_main(fit_argv(tmp_path, tiny_corpus, "--model.hidden_size", str(10 ** 6))) == 2
+    line = one_error_line(capsys)
+    available, total = memory()
+    assert line.startswith("error: the model is too large for this machine: vocabulary ") and \
+        "model.hidden_size 1,000,000 and model.num_layers 2 make 12,000,096," in line, line
+    assert "48.0 TB for the weights alone and about 192.0 TB to train them" in line, line
+    assert f"this machine has {size(total)} of memory" in line and "lower model.hidden_size" in line, line
+    assert not list(tmp_path.glob("run/**/*.ckpt"))  # nothing was trained
+
+
+def test_the_transformer_too_is_measured_before_it_is_built():
+    from trainer.errors import ConfigError
+    from trainer.models.gpt import GPTNetwork
+    with pytest.raises(ConfigError, match=r"model.n_embd 1,048,576 make [\d,]+ parameters, [\d.]+ TB for the weights"):
+        GPTNetwork(vocab_size=100, block_size=64, n_layer=4, n_head=1, n_embd=1 << 20)
+    assert sum(p.numel() for p in GPTNetwork(vocab_size=100, n_embd=32, n_layer=1).parameters()) > 0
