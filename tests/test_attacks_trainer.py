@@ -423,3 +423,41 @@ def test_the_transformer_too_is_measured_before_it_is_built():
     with pytest.raises(ConfigError, match=r"model.n_embd 1,048,576 make [\d,]+ parameters, [\d.]+ TB for the weights"):
         GPTNetwork(vocab_size=100, block_size=64, n_layer=4, n_head=1, n_embd=1 << 20)
     assert sum(p.numel() for p in GPTNetwork(vocab_size=100, n_embd=32, n_layer=1).parameters()) > 0
+
+
+BILLION_LAUGHS = "".join(f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n"
+                         for previous, name in zip("abcdefgh", "bcdefghi"))
+BILLION_LAUGHS = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + BILLION_LAUGHS
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "--config /dev/zero is over 1 MiB, and a config is a few KB"),
+    (BILLION_LAUGHS.encode(), "its YAML aliases expand to over 100,000 values (an alias bomb?)"),
+    (b"data:\n  corpus: caf\xe9\n", "is not UTF-8 text (byte 0xe9 at offset 19); save it as UTF-8"),
+    (b"a: &a [1, *a]\n", "a YAML alias contains itself"),
+    (b"a: " + b"[" * 3000 + b"]" * 3000 + b"\n", "nests too deep to read"),
+])
+def test_a_hostile_config_file_is_one_line_at_once(tiny_corpus, tmp_path, content, message):
+    from test_trainer import run_cli
+    if content is None:
+        config = Path("/dev/zero")
+    else:
+        config = tmp_path / "hostile.yaml"
+        config.write_bytes(content)
+    good = tmp_path / "fit.yaml"
+    good.write_text(f"data:\n  corpus: {tiny_corpus}\n")
+    result = run_cli("fit", "--config", str(good), "--config", str(config), timeout=60)  # today: hangs, or killed
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and result.stderr.count("error:") == 1, result.stderr
+    assert f"error: --config {config}" in result.stderr and message in result.stderr, result.stderr
+
+
+def test_an_alias_bomb_given_as_text_is_refused_too(capsys):
+    assert run_main(["fit", f"--config={BILLION_LAUGHS}"]) == 2
+    assert "its YAML aliases expand to over 100,000 values" in one_error_line(capsys)
+
+
+def test_configs_with_a_few_aliases_still_read():
+    from trainer.config_files import check_config
+    text = "defaults: &d {lr: 0.01, betas: [0.9, 0.99]}\noptimizer: {init_args: *d}\nother: *d\n"
+    assert check_config(text) == text
