@@ -318,7 +318,7 @@ def test_a_damaged_corpus_is_one_line_before_training(corpus_copy, tmp_path, cap
     (["--optimizer.init_args.lr", "-0.5"], "optimizer.init_args.lr must be a positive number, not -0.5"),
     (["--optimizer.init_args.lr", ".nan"], "optimizer.init_args.lr must be a positive number, not nan"),
     (["--optimizer.init_args.lr", ".inf"], "optimizer.init_args.lr must be a positive number, not inf"),
-    (["--optimizer.init_args.weight_decay", ".inf"], "optimizer.init_args.weight_decay must be finite numbers"),
+    (["--optimizer.init_args.weight_decay", ".inf"], "optimizer.init_args.weight_decay must be finite, not inf"),
     (["--optimizer", "torch.optim.SGD", "--optimizer.init_args.momentum", "-1"],
      "optimizer SGD refuses optimizer.init_args.momentum (Invalid momentum value: -1.0)"),
 ])

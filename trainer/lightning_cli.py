@@ -204,13 +204,18 @@ class TrainerCLI(LightningCLI):
         for key, value in init.items():
             numbers = value if isinstance(value, (list, tuple)) else [value]
             if any(isinstance(n, float) and not math.isfinite(n) for n in numbers):
-                raise ConfigError(f"optimizer.init_args.{key} must be finite numbers, not {value}")
+                raise ConfigError(f"optimizer.init_args.{key} must be finite, not {value}")
         class_path = str(optimizer["class_path"])
         module, _, name = class_path.rpartition(".")
         try:
             optimizer_class = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            return  # jsonargparse has resolved it already; nothing to try here
+        try:
             optimizer_class([torch.nn.Parameter(torch.zeros(1))], **init)
-        except (ValueError, TypeError, RuntimeError, ImportError, AttributeError) as exc:
+        except (TypeError, RuntimeError):
+            return  # not a value out of range (a GPU-only option tried on a CPU tensor...): the fit will tell
+        except ValueError as exc:  # torch's optimizers check their ranges with ValueError
             message = " ".join(str(exc).split())[:200]
             named = [key for key in init if key.rstrip("s") in message]  # "Invalid beta parameter" names betas
             option = f"optimizer.init_args.{max(named, key=len)}" if named else "optimizer.init_args"
