@@ -13,6 +13,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from . import PROJECT_NAME, __version__
 from .build.report import format_report, load_report
+from .build.result import result_of
 from .build.run import Build, NothingKeptError, list_shelves, open_fetcher
 from .build.summary import print_summary
 from .clean.cleaner import CleanInputError, CleanOptions, clean, explain, read_input
@@ -154,6 +155,10 @@ def run_build(args: argparse.Namespace, stop: threading.Event) -> int:
         result = Build(config, progress=progress, stop=stop).run()
     except NothingKeptError as exc:  # what became of every book first, then the one-line error
         print_summary(exc.result, verbose=args.verbose)
+        raise
+    except (OSError, PipelineError) as exc:  # a full disk: the failed books and the summary, then main's one line
+        if result_of(exc) is not None:
+            print_summary(result_of(exc), verbose=args.verbose)
         raise
     if not args.quiet or result.eventful or result.dry_run:
         if result.lock_taken_over_from and not args.verbose:  # -v has logged it already

@@ -271,6 +271,39 @@ def test_a_full_disk_when_the_split_keys_are_saved_is_one_line_not_a_traceback(s
     assert "split_keys.json: No space left on device" in err and err.startswith("error: cannot write")
 
 
+def test_a_disk_filling_up_while_fetching_prints_the_failed_books_and_the_summary_before_one_line(
+        site, tmp_path, capsys, monkeypatch):
+    import errno
+
+    import pipeline.corpus.splits as splits
+    from pipeline.fetch.cache import RawCache
+
+    commit = RawCache.commit
+    full = {"yes": False}
+
+    def commit_until_full(self, url, temp, **kwargs):  # the disk fills up at the third book's text
+        if url.endswith(".txt") and "/103" in url:
+            full["yes"] = True
+        if full["yes"] and url.endswith(".txt"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(temp))
+        return commit(self, url, temp, **kwargs)
+
+    def no_space(path, data, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(RawCache, "commit", commit_until_full)
+    monkeypatch.setattr(splits, "write_atomically", no_space)
+    code, out, err = cli_build(capsys, site, tmp_path / "corpora")
+    assert code == 1 and "Traceback" not in err
+    assert err.count("error:") == 1 and err.startswith("error: cannot write ") and "No space left on device" in err
+    failed = [line for line in out.splitlines() if line.strip().startswith("#") and "No space left" in line]
+    assert failed and all("cannot write the cache" in line for line in failed), out
+    [count] = [int(line.split()[1]) for line in out.splitlines() if line.startswith("  failed ")]
+    assert len(failed) >= 3 and count >= len(failed), out  # the fake site's own failures too
+    assert "shelf 'Science Fiction'" in out and "  downloaded" in out and "  kept" in out, out
+    assert "published" not in out
+
+
 def test_any_disk_error_reaching_the_cli_is_one_line(site, tmp_path, capsys, monkeypatch):
     import errno
 

@@ -6,9 +6,11 @@ and compares the corpus it was trained on (``corpus_record``) with the one it re
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import pickle
+import shutil
 import uuid
 import zipfile
 from pathlib import Path
@@ -16,10 +18,15 @@ from typing import Any
 
 import torch
 
-from .errors import CheckpointError
+from .errors import CheckpointError, ConfigError
 
 CHECKSUM_KEY = "content_sha256"
 """Top-level key of the checksum; every other key is covered by it."""
+FORMAT = 2
+"""The format this trainer writes (``gutenberg_lstm.format``): 1, no checksum and no corpus record; 2, both."""
+FORMAT_1_RECORD = {"format"}
+"""All that format 1 wrote in its ``gutenberg_lstm`` record: a record claiming format 1 with more is a newer
+checkpoint whose checksum was removed (and its format lowered) to pass unchecked."""
 
 
 def content_digest(checkpoint: dict) -> str:
@@ -81,13 +88,121 @@ def load_checkpoint(path, map_location: Any = "cpu") -> dict:
                               f"torch checkpoint: {first[:160]})") from None
     if not isinstance(checkpoint, dict) or "gutenberg_lstm" not in checkpoint or "state_dict" not in checkpoint:
         raise CheckpointError(f"{path} was not written by this trainer; give one from a `python -m trainer fit` run")
+    format_ = check_format(checkpoint, path)
     if CHECKSUM_KEY in checkpoint:
         if content_digest(checkpoint) != checkpoint[CHECKSUM_KEY]:
             raise CheckpointError(f"{path} is corrupt: its content does not match the checksum written with it; "
                                   f"use another checkpoint (e.g. the best-*.ckpt beside it)")
-    elif checkpoint["gutenberg_lstm"].get("format", 1) >= 2:  # format 1 predates checksums
+    elif format_ >= 2:  # format 1 predates checksums
         raise CheckpointError(f"{path} has lost its checksum; it was altered after it was written")
+    elif set(checkpoint["gutenberg_lstm"]) - FORMAT_1_RECORD:
+        newer = ", ".join(sorted(set(checkpoint["gutenberg_lstm"]) - FORMAT_1_RECORD))
+        raise CheckpointError(f"{path} claims format 1 (no checksum) but holds what only later formats write "
+                              f"({newer}): its checksum was removed and its format lowered after it was written; "
+                              f"use another checkpoint")
+    check_content(checkpoint, path)
     return checkpoint
+
+
+def check_format(checkpoint: dict, path) -> int:
+    """The checkpoint's format, a whole number this trainer reads; anything else is a CheckpointError."""
+    record = checkpoint["gutenberg_lstm"]
+    if not isinstance(record, dict):
+        raise CheckpointError(f"{path} is damaged: its gutenberg_lstm record is {type(record).__name__} "
+                              f"{record!r:.40}, not a mapping; use another checkpoint")
+    format_ = record.get("format", 1)
+    if not isinstance(format_, int) or isinstance(format_, bool) or format_ < 1:
+        raise CheckpointError(f"{path} is damaged: its format is {format_!r:.40}, not a checkpoint format (1 to "
+                              f"{FORMAT}); use another checkpoint")
+    if format_ > FORMAT:
+        raise CheckpointError(f"{path} is format {format_}, newer than this trainer reads (1 to {FORMAT}): "
+                              f"update gutenberg-lstm to load it")
+    return format_
+
+
+CONTENT = {"state_dict": dict, "hyper_parameters": dict, "vocabulary": dict}
+"""What every checkpoint of this trainer holds, format 1 included, and the type of each."""
+
+
+def check_content(checkpoint: dict, path) -> None:
+    """The checkpoint holds weights, finite ones, and what a model is built from: its sizes and its vocabulary."""
+    for key, kind in CONTENT.items():
+        if key not in checkpoint:
+            raise CheckpointError(f"{path} has no {key} (written by this trainer, it always has one): it is "
+                                  f"damaged or was made by hand; use another checkpoint")
+        if not isinstance(checkpoint[key], kind):
+            raise CheckpointError(f"{path} is damaged: its {key} is {type(checkpoint[key]).__name__}, not a "
+                                  f"mapping; use another checkpoint")
+    weights = checkpoint["state_dict"]
+    if not weights:
+        raise CheckpointError(f"{path} holds no weights (an empty state_dict); use another checkpoint")
+    for name, tensor in weights.items():
+        if not isinstance(name, str) or not isinstance(tensor, torch.Tensor):
+            raise CheckpointError(f"{path} is damaged: its state_dict holds {type(tensor).__name__} {name!r:.60} "
+                                  f"where a tensor of weights belongs; use another checkpoint")
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(f"{path} holds NaN or infinite weights ({name}): the run diverged before it "
+                                  f"was saved, or the file was altered; use an earlier checkpoint")
+    corpus = checkpoint["gutenberg_lstm"].get("corpus")
+    architecture = checkpoint["gutenberg_lstm"].get("architecture", "lstm")
+    if not (corpus is None or isinstance(corpus, dict)) or not isinstance(architecture, str):
+        raise CheckpointError(f"{path} is damaged: its gutenberg_lstm record holds values of the wrong type "
+                              f"(corpus {type(corpus).__name__}, architecture {type(architecture).__name__}); use "
+                              f"another checkpoint")
+
+
+PROBE_BYTES = 1 << 16
+"""Written (and fsynced) in the checkpoint folder before a fit: a full disk or a read-only one shows at once."""
+
+
+def check_checkpoint_folder(directory, option: str = "checkpoint.dirpath") -> None:
+    """``directory`` is, or can be made, a folder this process can write a file into; else a ConfigError.
+
+    Checked before a fit starts, so that a file in its place, a folder of another user or a read-only or full
+    disk is one line then, not an error at the first checkpoint after minutes or hours of training."""
+    directory = Path(directory)
+    fix = f"give another --{option}"
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError(f"{option} {directory} is a file, not a folder; {fix}")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = "a part of that path is a file" if exc.errno in (errno.ENOTDIR, errno.EEXIST) else exc.strerror
+        raise ConfigError(f"{option} {directory}: cannot create the folder ({reason}); {fix}") from None
+    probe = directory / f".write-test-{os.getpid()}"
+    try:
+        with open(probe, "wb") as handle:
+            handle.write(bytes(PROBE_BYTES))
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise ConfigError(f"{option} {directory}: cannot write there ({exc.strerror or exc}); free some space, "
+                          f"or {fix}") from None
+    finally:
+        try:
+            probe.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def check_free_space(directory, needed: int, what: str, option: str = "checkpoint.dirpath") -> None:
+    """At least ``needed`` bytes are free on the disk of ``directory``; else a ConfigError that says how much."""
+    try:
+        free = shutil.disk_usage(directory).free
+    except OSError:
+        return  # not there yet, or not a local disk: the write itself will tell
+    if free < needed:
+        raise ConfigError(f"{option} {directory}: {size(free)} free on its disk, and {what} need about {size(needed)}; "
+                          f"free some space, or give another --{option}")
+
+
+def size(count: float) -> str:
+    """Bytes for people: 512 B, 3.1 MB, 16.0 TB."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if count < 1000 or unit == "TB":
+            return f"{count:,.0f} {unit}" if unit == "B" else f"{count:,.1f} {unit}"
+        count /= 1000
+    return f"{count:,.1f} TB"
 
 
 def corpus_record(checkpoint: dict) -> dict:

@@ -15,6 +15,7 @@ import sys
 import textwrap
 
 from .commands import DISTRIBUTION, EXIT_CODES, EXTRA_COMMANDS, LIGHTNING_COMMANDS, LIGHTNING_SUMMARIES, program_name
+from .config_files import check_config_arguments
 from .errors import ConfigError, TrainerError
 
 HELP = ("-h", "--help")
@@ -113,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError(f"invalid choice: {given[0]!r} is not a command (choose from {known}; see "
                               f"{program_name()} --help)")
         lightning_argv = [arg if arg != HELP_ALL else "--help" for arg in given]
+        check_config_arguments(lightning_argv)  # bounded, UTF-8, no alias bomb: before jsonargparse reads them
         from .lightning_cli import run  # Lightning loads here, and only here
 
         return run(None if argv is None and lightning_argv == given else lightning_argv, lightning_argv)

@@ -8,6 +8,7 @@ command line only parses and reports: the data module, the model and Lightning d
 from __future__ import annotations
 
 import argparse
+import importlib
 import inspect
 import math
 import os
@@ -23,7 +24,7 @@ from jsonargparse import Namespace
 from lightning_fabric.utilities.exceptions import MisconfigurationException
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple
 
-from .checkpoint import best_checkpoint, load_checkpoint
+from .checkpoint import best_checkpoint, check_checkpoint_folder, load_checkpoint
 from .commands import EXIT_CODES, EXTRA_COMMANDS, LIGHTNING_COMMANDS, LIGHTNING_SUMMARIES, program_name
 from .data.datamodule import CorpusDataModule
 from .errors import ConfigError, Interrupted
@@ -108,6 +109,8 @@ class TrainerCLI(LightningCLI):
         self._ckpt_path_checked = True
         config = self.config[subcommand]
         self._validate(config)
+        if subcommand == "fit" and "://" not in str(config["checkpoint"]["dirpath"]):
+            check_checkpoint_folder(config["checkpoint"]["dirpath"])
         path = self._resolve_ckpt_path(subcommand, config)
         config["ckpt_path"] = str(path) if path is not None else None
         if path is None:
@@ -170,10 +173,7 @@ class TrainerCLI(LightningCLI):
         if not config.get("data", {}).get("corpus"):
             raise ConfigError("no corpus: give a config (--config configs/debug.yaml, configs/scifi.yaml...) or "
                               f"--data.corpus corpora/SHELF (see {program_name()} fit --help)")
-        optimizer = config.get("optimizer") or {}
-        lr = (optimizer.get("init_args") or {}).get("lr")
-        if isinstance(lr, (int, float)) and not (math.isfinite(lr) and lr > 0):
-            raise ConfigError(f"optimizer.init_args.lr must be a positive number, not {lr}")
+        self._check_optimizer(config.get("optimizer"))
         scheduler = config.get("lr_scheduler") or {}
         init = scheduler.get("init_args") if isinstance(scheduler, dict) or hasattr(scheduler, "get") else None
         if scheduler and str(scheduler.get("class_path", "")).endswith("WarmupCosine") and init is not None:
@@ -188,6 +188,64 @@ class TrainerCLI(LightningCLI):
                 raise ConfigError(f"lr_scheduler WarmupCosine: need 0 <= warmup_steps ({warmup}) <= decay_steps "
                                   f"({init['decay_steps']}); lower lr_scheduler.init_args.warmup_steps")
         self._choose_precision(config["trainer"])
+        self._check_devices(config["trainer"])
+
+    @staticmethod
+    def _check_optimizer(optimizer) -> None:
+        """The optimizer's values, tried on a one-number parameter: torch's own checks (betas in [0, 1), a weight
+        decay of at least 0...) and finite numbers, for any optimizer, before any corpus is read."""
+        if not optimizer or not optimizer.get("class_path"):
+            return
+        init = optimizer.get("init_args") or {}
+        init = init.as_dict() if isinstance(init, Namespace) else dict(init)
+        lr = init.get("lr")
+        if isinstance(lr, (int, float)) and not (math.isfinite(lr) and lr > 0):
+            raise ConfigError(f"optimizer.init_args.lr must be a positive number, not {lr}")
+        for key, value in init.items():
+            numbers = value if isinstance(value, (list, tuple)) else [value]
+            if any(isinstance(n, float) and not math.isfinite(n) for n in numbers):
+                raise ConfigError(f"optimizer.init_args.{key} must be finite, not {value}")
+        class_path = str(optimizer["class_path"])
+        module, _, name = class_path.rpartition(".")
+        try:
+            optimizer_class = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            return  # jsonargparse has resolved it already; nothing to try here
+        try:
+            optimizer_class([torch.nn.Parameter(torch.zeros(1))], **init)
+        except (TypeError, RuntimeError):
+            return  # not a value out of range (a GPU-only option tried on a CPU tensor...): the fit will tell
+        except ValueError as exc:  # torch's optimizers check their ranges with ValueError
+            message = " ".join(str(exc).split())[:200]
+            named = [key for key in init if key.rstrip("s") in message]  # "Invalid beta parameter" names betas
+            option = f"optimizer.init_args.{max(named, key=len)}" if named else "optimizer.init_args"
+            raise ConfigError(f"optimizer {name} refuses {option} ({message}); give it a value {name} accepts"
+                              ) from None
+
+    @staticmethod
+    def _check_devices(trainer) -> None:
+        """No more processes than the machine has devices: 99 CPU processes are killed for memory, silently."""
+        accelerator, devices = str(trainer.get("accelerator") or "auto"), trainer.get("devices")
+        if isinstance(devices, str) and devices.strip().isdigit():
+            devices = int(devices)
+        elif isinstance(devices, str) and "," in devices:
+            devices = [part for part in devices.split(",") if part.strip()]
+        count = len(devices) if isinstance(devices, (list, tuple)) else devices
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            return  # "auto", -1 (all of them), 0: Lightning's own words
+        on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
+        if on_cpu:
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            limit = max(cores, 2)  # two processes even on one core: enough to try DDP
+            if count > limit:
+                raise ConfigError(f"trainer.devices {count}: this run is on the CPU, which has {cores} core"
+                                  f"{'s' if cores != 1 else ''} here, so at most {limit} training processes; use "
+                                  f"--trainer.devices 1 (or up to {limit})")
+        elif accelerator in ("gpu", "cuda", "auto") and torch.cuda.is_available():
+            gpus = torch.cuda.device_count()
+            if count > gpus:
+                raise ConfigError(f"trainer.devices {count}: this machine has {gpus} GPU{'s' if gpus != 1 else ''}; "
+                                  f"use --trainer.devices {gpus} or fewer")
 
     @staticmethod
     def _choose_precision(trainer) -> None:

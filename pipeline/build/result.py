@@ -78,6 +78,16 @@ class BuildResult:
         return bool(self.published or self.repaired or self.pruned or self.exit_code)
 
 
+def attach_result(exc: BaseException, result: BuildResult) -> None:
+    """Record on an error that stopped a build (a full disk) what the build did until then."""
+    exc.build_result = result  # type: ignore[attr-defined]
+
+
+def result_of(exc: BaseException) -> BuildResult | None:
+    """What a build did before ``exc`` stopped it, where the build recorded it (``attach_result``)."""
+    return getattr(exc, "build_result", None)
+
+
 class NothingKeptError(PipelineError):
     """No selected book was kept, so nothing was published; ``result`` says what became of each."""
 

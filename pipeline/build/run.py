@@ -45,13 +45,21 @@ from ..corpus.verify import check_published
 from ..corpus.versions import CURRENT, CorpusDir, PublishedVersion
 from ..discover.selectors import Discovery, Selection
 from ..discover.shelves import Shelf, fetch_shelf_index
-from ..errors import FetchError, Interrupted, PublishError, SourceError
+from ..errors import CacheWriteError, FetchError, Interrupted, PublishError, SourceError
 from ..fetch.cache import RawCache, remove_stale_parts
 from ..fetch.client import PoliteClient
 from ..fetch.download import TextSource
 from ..fetch.fetcher import Fetcher
 from ..fetch.site import GutenbergSite, UrlPolicy
-from .result import BuildResult, NothingKeptError, TooFewBooksError, compare, dropped_by_kind, manifest_counts
+from .result import (
+    BuildResult,
+    NothingKeptError,
+    TooFewBooksError,
+    attach_result,
+    compare,
+    dropped_by_kind,
+    manifest_counts,
+)
 from .steps import IO_STEPS, BookContext, CpuServices, IoServices, run_cpu_steps, run_steps
 from .workers import CpuPool
 
@@ -146,14 +154,19 @@ class Build:
                 books = self.list_books(shelf)
             result = BuildResult(shelf=shelf, books=books, source=self.describe_source(), corpus_dir=corpus.root)
             result.counts.found = len(books)
-            self.acquire(result)
-            with self.timed("duplicates"):
-                self.drop_duplicates(result.books, previous)
-            with self.timed("splits"):
-                self.assign_splits(result.books, previous, registry, settings)
-            with self.timed("publish"):
-                self.publish(result, corpus, previous)
-                self.cache_folders.flush()  # texts cleaned again while publishing
+            try:
+                self.acquire(result)
+                with self.timed("duplicates"):
+                    self.drop_duplicates(result.books, previous)
+                with self.timed("splits"):
+                    self.assign_splits(result.books, previous, registry, settings)
+                with self.timed("publish"):
+                    self.publish(result, corpus, previous)
+                    self.cache_folders.flush()  # texts cleaned again while publishing
+            except (OSError, PublishError, CacheWriteError) as exc:  # a full disk: what became of every book is
+                # printed before its one line
+                attach_result(exc, result)
+                raise
         result.lock_taken_over_from = lock.taken_over_from
         result.stage_seconds = self._stage_seconds
         result.dropped_by_step = self._dropped_by_step

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import CorpusError
@@ -30,6 +31,8 @@ SPLITS = ("train", "val", "test")
 TOKEN_CACHE_VERSION = 2
 """2: meta.json records each split file's bytes and sha256, checked whenever the cache is opened."""
 CHECK_BLOCK = 1 << 24
+REPAIR = ("build the corpus again (`python -m pipeline build` republishes a damaged current version from its cache) "
+          "or see what is wrong with `python -m pipeline verify CORPUS`")
 
 
 @dataclass
@@ -49,12 +52,12 @@ class Corpus:
                               f"`python -m pipeline build --shelf SHELF` and point {option} at corpora/SHELF")
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            splits = manifest["splits"]
-            _ = manifest["separator"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise CorpusError(f"{option} {location}: manifest.json is not a corpus manifest ({exc})") from None
-        if not isinstance(splits, dict):
-            raise CorpusError(f"{option} {location}: manifest.json has no splits")
+        except (OSError, ValueError) as exc:
+            raise CorpusError(f"{option} {location}: manifest.json does not read as JSON ({exc}); {REPAIR}") from None
+        problem = manifest_problem(manifest)
+        if problem:
+            raise CorpusError(f"{option} {location}: manifest.json is not a corpus manifest ({problem}); "
+                              f"{REPAIR}")
         return cls(path.resolve(), manifest)
 
     def require(self, split: str, option: str = "data.corpus") -> None:
@@ -67,9 +70,19 @@ class Corpus:
 
     def texts(self, split: str):
         """The split's books, one string at a time, in the manifest's order."""
-        parquet = pq.ParquetFile(self.path / self.manifest["splits"][split]["parquet"]["path"])
-        for batch in parquet.iter_batches(columns=["text"], batch_size=16):
-            yield from batch.column(0).to_pylist()
+        path = self.path / self.manifest["splits"][split]["parquet"]["path"]
+        try:
+            parquet = pq.ParquetFile(path)
+            field = parquet.schema_arrow.field("text") if "text" in parquet.schema_arrow.names else None
+            if field is None or not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+                raise ValueError("no text column of strings" if field is None else f"its text column is {field.type}")
+            for batch in parquet.iter_batches(columns=["text"], batch_size=16):
+                if batch.column(0).null_count:
+                    raise ValueError("a book's text is null")
+                yield from batch.column(0).to_pylist()
+        except (OSError, ValueError, pa.ArrowException) as exc:  # ArrowInvalid is a ValueError, ArrowIOError an OSError
+            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            raise CorpusError(f"data.corpus {self.path}: {path.name} is damaged ({first}); {REPAIR}") from None
 
     @property
     def separator(self) -> str:
@@ -78,6 +91,32 @@ class Corpus:
     @property
     def version(self) -> str:
         return str(self.manifest.get("version") or self.path.name)
+
+
+def manifest_problem(manifest) -> str | None:
+    """What is wrong with the parts of a manifest the trainer reads (their types), or None."""
+    if not isinstance(manifest, dict):
+        return f"it is {type(manifest).__name__}, not an object"
+    if not isinstance(manifest.get("separator"), str):
+        return f"separator is {manifest.get('separator')!r:.40}, not text"
+    splits = manifest.get("splits")
+    if not isinstance(splits, dict):
+        return "no splits"
+    for name, info in splits.items():
+        if not isinstance(info, dict):
+            return f"splits.{name} is {type(info).__name__}, not an object"
+        books = info.get("books")
+        if not isinstance(books, int) or isinstance(books, bool) or books < 0:
+            return f"splits.{name}.books is {books!r:.40}, not a count"
+        parquet = info.get("parquet")
+        if books and not (isinstance(parquet, dict) and isinstance(parquet.get("path"), str)):
+            return f"splits.{name}.parquet is {parquet!r:.40}, not an object with a path"
+        if books and (Path(parquet["path"]).is_absolute() or ".." in Path(parquet["path"]).parts):
+            return f"splits.{name}.parquet.path {parquet['path']!r:.80} is outside the version folder"
+    for key in ("version", "content_key"):
+        if manifest.get(key) is not None and not isinstance(manifest[key], str):
+            return f"{key} is {manifest[key]!r:.40}, not text"
+    return None
 
 
 @dataclass

@@ -11,8 +11,7 @@ import importlib
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
-
+from ..config_files import load_config
 from ..errors import ConfigError
 
 ARCHITECTURES = {"lstm": "trainer.models.lstm:LSTMNetwork", "gpt": "trainer.models.gpt:GPTNetwork"}
@@ -45,10 +44,9 @@ def architecture_from_argv(argv: Sequence[str]) -> str:
         if name == "--architecture":
             architecture = value
             continue
-        try:
-            config = yaml.safe_load(Path(value).read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError, UnicodeDecodeError):
-            continue  # the CLI's own parser reports an unreadable config in its words
+        if not Path(value).is_file():
+            continue  # the CLI's own parser reports a missing config in its words
+        config = load_config(value)
         if isinstance(config, dict) and "architecture" in config:
             architecture = str(config["architecture"])
     if architecture not in ARCHITECTURES:

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError, install_hint
+from .memory import require_memory
 
 ARCHITECTURE = "gpt"
 
@@ -116,7 +117,11 @@ class GPTNetwork(nn.Module):
                     raise ConfigError(f"model.{name} must be 1 or more, not {value}")
             if n_embd % n_head:
                 raise ConfigError(f"model.n_embd {n_embd} is not a multiple of model.n_head {n_head}")
-            self.network = GPT(vocab_size, block_size, n_layer, n_head, n_embd, dropout, bias)
+            sizes = (vocab_size, block_size, n_layer, n_head, n_embd, dropout, bias)
+            require_memory(lambda: GPT(*sizes), f"vocabulary {vocab_size:,}, model.block_size {block_size:,}, "
+                           f"model.n_layer {n_layer:,} and model.n_embd {n_embd:,}",
+                           "lower model.n_embd, model.n_layer or model.block_size (or data.max_vocab)")
+            self.network = GPT(*sizes)
         self.block_size = self.network.block_size
 
     @classmethod

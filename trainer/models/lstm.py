@@ -11,8 +11,25 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from .memory import require_memory
 
 ARCHITECTURE = "lstm"
+
+
+def lstm_layers(vocab_size: int, embedding_size: int, hidden_size: int, num_layers: int, dropout: float,
+                tie_weights: bool) -> nn.ModuleDict:
+    """The network's layers, in the order of its state_dict, the head tied to the embedding when asked."""
+    layers = nn.ModuleDict()
+    layers["embedding"] = nn.Embedding(vocab_size, embedding_size)
+    layers["drop"] = nn.Dropout(dropout)
+    layers["lstm"] = nn.LSTM(embedding_size, hidden_size, num_layers, batch_first=True,
+                             dropout=dropout if num_layers > 1 else 0.0)
+    if tie_weights and hidden_size != embedding_size:
+        layers["projection"] = nn.Linear(hidden_size, embedding_size)
+    layers["head"] = nn.Linear(embedding_size if tie_weights else hidden_size, vocab_size)
+    if tie_weights:
+        layers["head"].weight = layers["embedding"].weight
+    return layers
 
 
 class LSTMNetwork(nn.Module):
@@ -32,16 +49,15 @@ class LSTMNetwork(nn.Module):
                 raise ConfigError(f"model.{name} must be 1 or more, not {value}")
         if not 0 <= dropout < 1:
             raise ConfigError(f"model.dropout must be at least 0 and below 1, not {dropout}")
-        self.embedding = nn.Embedding(vocab_size, embedding_size)
-        self.drop = nn.Dropout(dropout)
-        self.lstm = nn.LSTM(embedding_size, hidden_size, num_layers, batch_first=True,
-                            dropout=dropout if num_layers > 1 else 0.0)
-        out_size = embedding_size if tie_weights else hidden_size
-        self.projection = nn.Linear(hidden_size, embedding_size) if tie_weights and hidden_size != embedding_size \
-            else None
-        self.head = nn.Linear(out_size, vocab_size)
-        if tie_weights:
-            self.head.weight = self.embedding.weight
+        sizes = (vocab_size, embedding_size, hidden_size, num_layers, dropout, tie_weights)
+        require_memory(lambda: lstm_layers(*sizes),
+                       f"vocabulary {vocab_size:,}, model.embedding_size {embedding_size:,}, model.hidden_size "
+                       f"{hidden_size:,} and model.num_layers {num_layers:,}",
+                       "lower model.hidden_size, model.num_layers or model.embedding_size (or data.max_vocab)")
+        for name, layer in lstm_layers(*sizes).items():
+            setattr(self, name, layer)
+        if "projection" not in self._modules:
+            self.projection = None
 
     @property
     def device(self) -> torch.device:

@@ -184,6 +184,18 @@ def unknown_symbols(tokenizer: CharTokenizer | WordTokenizer, text: str) -> list
     return list(dict.fromkeys(piece for piece, i in zip(pieces, ids) if i == 0 and piece != UNK))
 
 
+def check_text(text: str, option: str) -> None:
+    """Text from the command line is Unicode: bytes that were not UTF-8 reach Python as lone surrogates
+    (surrogateescape), which no tokenizer can encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])
+        what = f"byte 0x{code - 0xdc00:02x}" if 0xdc80 <= code <= 0xdcff else f"a lone surrogate (U+{code:04X})"
+        raise ConfigError(f"{option} is not UTF-8 text ({what} at character {exc.start}); give it in UTF-8 (a "
+                          f"terminal or script in a UTF-8 locale, or convert it with iconv -t UTF-8)") from None
+
+
 def make_parser(prog: str = "python -m trainer generate") -> argparse.ArgumentParser:
     parser = OneLineArgparse(
         prog=prog, description="Write text with a trained checkpoint, streamed to stdout.",
@@ -207,6 +219,7 @@ def make_parser(prog: str = "python -m trainer generate") -> argparse.ArgumentPa
 def run_generate(argv: list[str], prog: str = "python -m trainer generate") -> int:
     """``python -m trainer generate``: parse, check, then stream the text."""
     args = make_parser(prog).parse_args(argv)
+    check_text(args.prompt, "--prompt")
     if args.length < 0:
         raise ConfigError(f"--length must be 0 or more, not {args.length}")
     try:

@@ -13,6 +13,8 @@ from pathlib import Path
 import torch
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint
 
+from ..checkpoint import check_free_space
+
 RECEIVED: list[str] = []
 """The names of the stop signals this process received (a second one stops at once, without saving)."""
 
@@ -143,6 +145,12 @@ RELATIVE_PATHS = "paths_relative_to_dirpath"
 """Set in a RunCheckpoint's state when its checkpoint paths are names inside ``dirpath``."""
 
 
+def checkpoint_bytes(module: torch.nn.Module) -> int:
+    """About the size of one checkpoint of ``module``: its weights and an Adam-like optimizer's two moments."""
+    unique = {id(p): p for p in module.parameters()}.values()
+    return 3 * sum(p.numel() * p.element_size() for p in unique) + (1 << 20)
+
+
 class RunCheckpoint(ModelCheckpoint):
     """ModelCheckpoint that also keeps ``best.ckpt``, a relative link to the best checkpoint so far.
 
@@ -160,6 +168,13 @@ class RunCheckpoint(ModelCheckpoint):
         """
         super().__init__(*args, **kwargs)
         self.fresh_start = fresh_start
+
+    def setup(self, trainer, pl_module, stage: str) -> None:
+        super().setup(trainer, pl_module, stage)
+        if stage == "fit" and trainer.is_global_zero and self.dirpath and "://" not in str(self.dirpath):
+            # the model is built now, so its checkpoints' size is known: a disk too full for them is one line
+            # before the first step, not an error at the first checkpoint
+            check_free_space(self.dirpath, 2 * checkpoint_bytes(pl_module), "this model's best and last checkpoints")
 
     @property
     def state_key(self) -> str:

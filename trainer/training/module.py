@@ -15,12 +15,13 @@ import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 
+from ..checkpoint import FORMAT
 from ..errors import CheckpointError, ConfigError, NonFiniteLossError
 from ..models.gpt import ARCHITECTURE as GPT_ARCHITECTURE
 from ..models.gpt import GPT, GPTNetwork, KVCache, PretrainedGPT2  # noqa: F401  (trainer.gpt's names, kept)
 from ..models.lstm import LSTMNetwork
 
-CHECKPOINT_FORMAT = 2
+CHECKPOINT_FORMAT = FORMAT  # checkpoint.py reads what it writes
 """1: no checksum, no corpus record; 2: both (see checkpoint.py)."""
 LN2 = math.log(2)
 
