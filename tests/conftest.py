@@ -71,3 +71,17 @@ def tiny_corpus(tmp_path_factory):
 
 
 from model_fixtures import tiny_checkpoint  # noqa: E402,F401  (serve, export and page tests share one fit)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every page test (installed with apt-get where missing; see browser_setup)."""
+    pytest.importorskip("selenium", reason="the test extra (selenium) is not installed")
+    from browser_setup import ensure_chromium, start_chromium
+
+    found = ensure_chromium()
+    if isinstance(found, str):
+        pytest.skip(f"no browser can be installed here: {found}")
+    driver = start_chromium(*found)
+    yield driver
+    driver.quit()

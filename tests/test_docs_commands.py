@@ -31,6 +31,7 @@ from conftest import STANDIN
 from doc_commands import DocLine, all_code_lines, fresh_clone, optional_parts_as_written, unique
 from fake_gutenberg import FakeBook, gutenberg_text, prose
 from fake_selectors import SelectorSite
+from test_standin import standin
 
 REPO = Path(__file__).resolve().parents[1]
 CRONTAB = re.compile(r"^(?:\S+\s+){5}cd (\S+) && (python -m pipeline .*)$")
@@ -120,20 +121,13 @@ def write_command_files(clone: Path) -> None:
 
 
 @contextmanager
-def standin_site():
+def standin_site(log: Path):
     """``python ../shared/gutenberg/serve.py`` as the docs start it, on a free port; None where it is absent."""
     if not (STANDIN / "serve.py").is_file():
         yield None
         return
-    process = subprocess.Popen([sys.executable, str(STANDIN / "serve.py"), "--port", "0"], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
-    try:
-        line = process.stdout.readline()
-        assert line.startswith("serving http://127.0.0.1:"), line
-        yield line.split()[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with standin(log) as url:
+        yield url
 
 
 def shell_line(line: DocLine, clone: Path, mirror: Path, site_url: str, standin_url: str | None) -> str:
@@ -166,7 +160,7 @@ def test_every_pipeline_command_of_the_docs_runs_from_a_fresh_clone(clone, tmp_p
     outputs = {}
     try:
         mirror = write_mirror(site, tmp_path / "mirror")
-        with standin_site() as standin_url:
+        with standin_site(tmp_path / "standin.log") as standin_url:
             for line in lines:
                 command = shell_line(line, clone, mirror, site.base_url, standin_url)
                 result = subprocess.run(["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True,

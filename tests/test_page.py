@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from browser_setup import ensure_chromium, ensure_ort_web, start_chromium
+from browser_setup import ensure_ort_web
 from model_fixtures import Server
 
 pytest.importorskip("selenium", reason="the test extra (selenium) is not installed")
@@ -26,16 +26,6 @@ def ort_web():
     if isinstance(found, str):
         pytest.skip(f"in-browser generation cannot be tested: {found}")
     return found
-
-
-@pytest.fixture(scope="session")
-def browser():
-    found = ensure_chromium()
-    if isinstance(found, str):
-        pytest.skip(f"no browser can be installed here: {found}")
-    driver = start_chromium(*found)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture(scope="module")

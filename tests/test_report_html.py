@@ -8,23 +8,12 @@ import json
 import re
 
 import pytest
-from browser_setup import ensure_chromium, start_chromium
 from test_card import site, version  # noqa: F401  (the card's corpus: drops of every kind, three writers)
 
 from pipeline.build.plots import PLOTS
 from pipeline.cli import main
 
 pytest.importorskip("selenium", reason="the test extra (selenium) is not installed")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    found = ensure_chromium()
-    if isinstance(found, str):
-        pytest.skip(f"no browser can be installed here: {found}")
-    driver = start_chromium(*found)
-    yield driver
-    driver.quit()
 
 
 def not_blank(png: bytes) -> tuple[int, float]:

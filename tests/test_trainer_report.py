@@ -8,7 +8,7 @@ import csv
 import re
 
 import pytest
-from test_report_html import browser, not_blank  # noqa: F401  (one headless Chromium for the module)
+from test_report_html import not_blank
 from test_trainer import kill_at, run_cli, write_config
 
 from trainer.sharing.runlog import read_history
@@ -74,7 +74,7 @@ def test_the_report_writes_four_curves_names_the_best_checkpoint_and_samples_it(
     assert other.returncode == 0 and sample not in other.stdout
 
 
-def test_the_html_report_of_a_run_loads_in_a_browser(resumed_run, browser, tmp_path):  # noqa: F811
+def test_the_html_report_of_a_run_loads_in_a_browser(resumed_run, browser, tmp_path):
     page = tmp_path / "run.html"
     result = run_cli("report", str(resumed_run), "--html", str(page), "--prompt", "The ", "--length", "120")
     assert result.returncode == 0, result.stderr[-2000:]

@@ -25,7 +25,7 @@ from lightning_fabric.utilities.exceptions import MisconfigurationException
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple
 
 from .checkpoint import best_checkpoint, check_checkpoint_folder, load_checkpoint
-from .commands import EXIT_CODES, EXTRA_COMMANDS, LIGHTNING_COMMANDS, LIGHTNING_SUMMARIES, program_name
+from .commands import EXIT_CODES, LIGHTNING_COMMANDS, LIGHTNING_SUMMARIES, program_name
 from .data.datamodule import CorpusDataModule
 from .errors import ConfigError, Interrupted
 from .models.architectures import ARCHITECTURES, architecture_from_argv, architecture_of_checkpoint
@@ -65,14 +65,8 @@ class TrainerCLI(LightningCLI):
     def _add_subcommands(self, parser, **kwargs) -> None:
         for name, summary in LIGHTNING_SUMMARIES.items():
             kwargs.setdefault(name, {}).setdefault("description", summary)
+        # each command's --help-all opens with our summary; the list of commands is cli.py's own --help
         super()._add_subcommands(parser, **kwargs)
-        # listed in --help beside Lightning's; main() runs them before LightningCLI is ever built
-        subcommands = parser._subcommands_action
-        for choice in subcommands._choices_actions:
-            choice.help = LIGHTNING_SUMMARIES.get(choice.dest, choice.help)
-        for name, command in EXTRA_COMMANDS.items():
-            placeholder = self.parser_class(prog=f"{program_name()} {name}", description=command.summary)
-            subcommands.add_subcommand(name, placeholder, help=command.summary)
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.link_arguments("data.vocab_size", "model.vocab_size", apply_on="instantiate")
