@@ -71,7 +71,7 @@ def test_explain_prints_each_cut_with_its_rule(tmp_path, capsys):
     assert main(["clean", str(book), "--explain"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("pg90001.txt (ascii): 3 cuts")
-    for rule in ("header", "credits", "footer"):
+    for rule in ("header/start-marker", "credits/produced-by", "footer/end-marker"):
         assert f"\n{rule} " in out
     assert "- " in out and "Produced by Ines Varga" in out
 

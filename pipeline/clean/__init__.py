@@ -1,10 +1,10 @@
 """From a downloaded file to the author's text: decoding, and removing what Project Gutenberg added.
 
 Owns ``decode`` (bytes of any Gutenberg encoding to text), the cleaner's interface (``cleaner``:
-``clean``, ``clean_text``) and its records (``result``), the rule families by who wrote what they
-remove (``markers``: the licence header and footer; ``credits``: producers' credits; ``notes``:
-transcriber's notes; ``context``: additions told by the book around them; ``lines``: line and
-paragraph arithmetic), and the build's clean cache (``cache``). May import ``book``, ``errors`` and
+``clean``, ``clean_text``) and its records (``result``), the rules by who wrote what they remove
+(``rules/``: the licence header and footer, producers' credits, transcriber's notes, closing
+lists), the label-free check for kept lines that look like boilerplate (``leaks``), and the build's
+clean cache (``cache``). May import ``book``, ``errors`` and
 ``files``; independent of ``fetch``, so cleaning a file on disk needs no HTTP code.
 """
 

@@ -20,10 +20,9 @@ The rules look for literal anchors first and only then examine the lines around 
 is a few passes of C-speed searching over the text, not a Python loop per line.
 
 This module holds the interface (``clean``, ``clean_text``, the options, the result and its audit);
-the rules live by job in ``markers`` (header and footer), ``credits`` (what the producer added),
-``notes`` (transcriber's notes, and the zones every rule reads), ``context`` (additions told only
-by the book around them) and ``lines`` (line and paragraph arithmetic); the records a run returns
-are in ``result``.
+the rules live by job in ``rules/`` (its ``__init__`` lists them); the records a run returns are in
+``result``. Every cut names the rule that made it ("credits/bracketed"), and ``CleanResult.fired``
+counts every rule that matched, so ``bench/score_clean.py`` can tell in how many files each fires.
 """
 
 from __future__ import annotations
@@ -33,10 +32,10 @@ import re
 import sys
 
 from .decode import decode
-from .lines import _bracket_blocks, _Lines, _merge, _Span, _tidy
-from .markers import _footer_start, _header_end
-from .notes import _note_spans
 from .result import CleanOptions, CleanResult, Cut  # noqa: F401  (Cut: part of the interface)
+from .rules.body import _body_spans
+from .rules.lines import _bracket_blocks, _Lines, _merge, _Span, _tidy
+from .rules.markers import _footer_start, _header_end
 
 CLEANER_VERSION = 3
 """Bump when a rule changes what is cut: cached cleaned texts are keyed by it."""
@@ -59,7 +58,7 @@ def clean_text(text: str, options: CleanOptions | None = None, *, encoding: str 
 
     body_start = _header_end(text, lines, spans, result)
     body_end = _footer_start(text, lines, body_start, spans, result)
-    body_spans = _note_spans(text, lines, body_start, body_end)
+    body_spans = _body_spans(text, lines, body_start, body_end)
     body_chars = len(text[body_start:body_end].strip())
     spans.extend(body_spans)
     if options.remove_illustrations:
@@ -67,6 +66,8 @@ def clean_text(text: str, options: CleanOptions | None = None, *, encoding: str 
     if options.remove_footnotes:
         spans.extend(_bracket_blocks(text, lines, body_start, body_end, FOOTNOTE_RE, "footnote"))
 
+    for span in spans:
+        result.fired[span.rule] = result.fired.get(span.rule, 0) + 1
     merged = _merge(spans)
     kept = []
     position = 0
@@ -75,7 +76,7 @@ def clean_text(text: str, options: CleanOptions | None = None, *, encoding: str 
         position = span.end
         first = lines.number(span.start)
         last = lines.number(max(span.start, span.end - 1))
-        result.cuts.append(Cut(span.rule, first, last, span.detail))
+        result.cuts.append(Cut(span.family, first, last, span.detail, span.rule))
     kept.append(text[position:])
     body = "".join(kept)
     body = _tidy(body)
@@ -158,7 +159,7 @@ def explain(text: str, result: CleanResult, *, name: str = "", context: int = 2,
         span = (f"line {cut.first_line}" if cut.first_line == cut.last_line
                 else f"lines {cut.first_line}-{cut.last_line}")
         out.append("")
-        out.append(f"{cut.rule:<20} {span:<18} {cut.detail}")
+        out.append(f"{cut.by:<38} {span:<18} {cut.detail}")
         for number in range(max(1, cut.first_line - context), cut.first_line):
             out.append(show(number, " "))
         size = cut.last_line - cut.first_line + 1

@@ -27,9 +27,12 @@ class Cut:
     """One removal: the rule that made it and the input lines (1-based, inclusive) it covered."""
 
     rule: str
+    """The family of rules ("credits"), a key of ``RULES``."""
     first_line: int
     last_line: int
     detail: str = ""
+    by: str = ""
+    """The one rule that made the cut, "family/kind" ("credits/bracketed"): what ``--explain`` names."""
 
 
 @dataclass
@@ -52,9 +55,12 @@ class CleanResult:
     flags: list[str] = field(default_factory=list)
     """Reasons to look at this book: empty or suspiciously small results, missing markers."""
     input_lines: int = 0
+    fired: dict[str, int] = field(default_factory=dict)
+    """Every rule that matched, with how many times, before overlapping matches were merged into cuts."""
 
     def to_record(self) -> dict:
         return {"encoding": self.encoding, "input_lines": self.input_lines, "output_chars": len(self.text),
                 "flags": list(self.flags),
-                "cuts": [{"rule": c.rule, "first_line": c.first_line, "last_line": c.last_line, "detail": c.detail}
+                "cuts": [{"rule": c.rule, "by": c.by, "first_line": c.first_line, "last_line": c.last_line,
+                          "detail": c.detail}
                          for c in self.cuts]}

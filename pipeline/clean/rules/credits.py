@@ -20,9 +20,11 @@ from .lines import (
     _is_display,
     _Lines,
     _looks_like_title,
+    _paragraph_around,
     _paragraphs,
     _Span,
 )
+from .vocabulary import _rest_is_notes
 
 CREDIT_START_RE = re.compile(
     r"(?:Produced\s+by|Prepared\s+by|E-?text\s+(?:prepared|produced|created)\s+by|E-?book\s+(?:prepared|produced)\s+by"
@@ -99,6 +101,9 @@ def _producer_paragraph(text: str, p_start: int, p_end: int, zone_hits: list[int
     return "credit" if credit else "producer" if producer else None
 
 
+PREAMBLE_RULES = {"credit": "credits/produced-by", "producer": "credits/producer-paragraph", "source": "credits/source"}
+
+
 def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: int,
                        zone_hits: list[int] | None, found: list[_Span]) -> list[_Span]:
     """Credits and the producer's preamble at the top of the body, as a run.
@@ -144,7 +149,8 @@ def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: 
                 all(_fills_gap(text, paragraphs, gap) for gap in range(last_cut + 1, index))
                 or (verdict != "note" and last_verdict != "note"
                     and _printed_elsewhere(text, paragraphs, last_cut, index))):
-            spans.append(_block(text, lines, paragraphs[last_cut + 1][0], p_start, end, "credits",
+            spans.append(_block(text, lines, paragraphs[last_cut + 1][0], p_start, end,
+                                "credits/between-producer-paragraphs",
                                 "between the producer's paragraphs: "
                                 + _first_words(text[paragraphs[last_cut + 1][0]:p_start], 40)))
         if verdict == "source":
@@ -159,7 +165,8 @@ def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: 
                 p_end = _bracket_span(text, lines, text.index("[", p_start), end, "credits").end
             else:
                 p_end = _end_at_address(text, lines, p_start, p_end)
-            spans.append(_block(text, lines, p_start, p_end, end, "credits", _first_words(text[p_start:p_end])))
+            spans.append(_block(text, lines, p_start, p_end, end, PREAMBLE_RULES[verdict],
+                                _first_words(text[p_start:p_end])))
         last_cut = index
         last_verdict = verdict
     return spans
@@ -270,7 +277,7 @@ def _producer_asides(text: str, lines: _Lines, start: int, end: int, top_end: in
             or ELECTRONIC_RE.search(text, opening, closing)):
         # The etext's own comment syntax ("comments which are not a proper part of the thesaurus itself are
         # contained within arrow brackets"): a long comment opening the book, on the etext, is its producer's.
-        spans.append(_block(text, lines, lines.start_of(opening), lines.end_of(closing), end, "producer-comment",
+        spans.append(_block(text, lines, lines.start_of(opening), lines.end_of(closing), end, "producer-comment/arrows",
                             _first_words(text[opening:opening + 60])))
         # The same producer signs off in the same syntax on the last line ("<--  end of Roget's 1911 Thesaurus  -->").
         last_line = end
@@ -278,7 +285,7 @@ def _producer_asides(text: str, lines: _Lines, start: int, end: int, top_end: in
             last_line -= 1
         sign_off = CLOSING_COMMENT_RE.match(text, lines.start_of(last_line - 1), last_line)
         if sign_off:
-            spans.append(_block(text, lines, sign_off.start(), end, end, "producer-comment",
+            spans.append(_block(text, lines, sign_off.start(), end, end, "producer-comment/sign-off",
                                 _first_words(sign_off.group(0))))
     hits = lines.hits(ASIDE_NEEDLES, start, end)
     if lines.lower is not None:
@@ -290,7 +297,7 @@ def _producer_asides(text: str, lines: _Lines, start: int, end: int, top_end: in
         bracket = text.rfind("[", max(start, hit - 160), hit + 1)
         match = BRACKET_CREDIT_RE.match(text, bracket) if bracket != -1 else None
         if match and match.end() > hit:
-            spans.append(_bracket_span(text, lines, bracket, end, "credits"))
+            spans.append(_bracket_span(text, lines, bracket, end, "credits/bracketed"))
     for brace in BRACE_RE.finditer(text, start, end):
         hit = brace.start()
         close = text.find("}", hit, min(end, hit + BRACE_REACH))
@@ -299,18 +306,59 @@ def _producer_asides(text: str, lines: _Lines, start: int, end: int, top_end: in
             continue
         line_start, line_end = lines.start_of(hit), lines.end_of(close)
         if text[line_start:hit].strip() or text[close + 1:line_end].strip():
-            spans.append(_Span(hit - 1 if hit > 0 and text[hit - 1] == " " else hit, close + 1, "producer-comment",
-                               _first_words(content, 50)))
+            spans.append(_Span(hit - 1 if hit > 0 and text[hit - 1] == " " else hit, close + 1,
+                               "producer-comment/braces", _first_words(content, 50)))
         else:
-            spans.append(_block(text, lines, line_start, line_end, end, "producer-comment", _first_words(content, 50)))
+            spans.append(_block(text, lines, line_start, line_end, end, "producer-comment/braces",
+                                _first_words(content, 50)))
     for hit in lines.hits(("<<",), start, end):
         close = text.find(">>", hit, min(end, hit + BRACE_REACH))
         if close != -1 and NOTICE_RE.search(text, hit, close) and not _inside(spans, hit):
-            spans.append(_block(text, lines, lines.start_of(hit), lines.end_of(close), end, "credits",
+            spans.append(_block(text, lines, lines.start_of(hit), lines.end_of(close), end, "credits/notice",
                                 _first_words(text[hit:close], 50)))
     for hit in lines.hits((":pt",), start, end):
         match = PART_MARKER_RE.match(text, lines.start_of(hit))
         if match and match.end() > hit:
             spans.append(_block(text, lines, match.start(), lines.end_of(hit), end, "part-marker",
                                 match.group(0).strip()))
+    return spans
+
+
+def _closing_credits(text: str, lines: _Lines, bottom: list[tuple[int, int]], end: int,
+                     zone_hits: list[int] | None, found: list[_Span]) -> list[_Span]:
+    """The producer's paragraphs near the end; they run to the footer when nothing but notes follows them."""
+    spans: list[_Span] = []
+    for p_start, p_end in bottom:
+        if _inside(found, p_start) or _inside(spans, p_start):
+            continue
+        verdict = _producer_paragraph(text, p_start, p_end, zone_hits, in_bottom=True)
+        if verdict == "special-characters":
+            spans.append(_block(text, lines, p_start, end, end, "credits/special-characters",
+                                _first_words(text[p_start:p_end])))
+        elif verdict == "title-prefix":
+            prefix = TITLE_PREFIX_RE.match(text, p_start)
+            spans.append(_Span(prefix.start(1), prefix.end(1), "title-prefix", prefix.group(1)))
+        elif verdict:
+            to_end = _rest_is_notes(text, lines, p_end, end)
+            spans.append(_block(text, lines, p_start, end if to_end else p_end, end, "credits/closing",
+                                _first_words(text[p_start:p_end])))
+    return spans
+
+
+def _copyright_research(text: str, lines: _Lines, start: int, top_end: int, bottom_from: int, end: int,
+                        found: list[_Span]) -> list[_Span]:
+    """A note that no renewal of the copyright was found: it opens or closes a book, so only the zones are read."""
+    research_hits = (lines.local_hits(RESEARCH_NEEDLES, start, top_end) or []) + (
+        lines.local_hits(RESEARCH_NEEDLES, bottom_from, end) or [])
+    if lines.lower is None:
+        research_hits = lines.hits(RESEARCH_NEEDLES, start, end)
+    spans: list[_Span] = []
+    for hit in research_hits:
+        if _inside(found, hit) or _inside(spans, hit):
+            continue
+        match = COPYRIGHT_RESEARCH_RE.search(text, max(start, hit - 200), min(end, hit + 200))
+        if match:
+            p_start, p_end = _paragraph_around(text, lines, match.start(), start, end)
+            spans.append(_block(text, lines, p_start, p_end, end, "copyright-research",
+                                _first_words(text[p_start:p_end])))
     return spans

@@ -22,7 +22,12 @@ class _Span:
     start: int
     end: int
     rule: str
+    """The rule that found it, as "family/kind" ("credits/bracketed"); the family alone names a whole job."""
     detail: str = ""
+
+    @property
+    def family(self) -> str:
+        return self.rule.split("/", 1)[0]
 
 
 class _Lines:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
+from ..result import CleanResult
 from .lines import _first_words, _Lines, _paragraphs, _Span
-from .result import CleanResult
 
 START_RE = re.compile(
     r"^[ \t]*\*{3}[ \t]*START\s+OF\s+(?:THE\s+|THIS\s+)?(?:COPYRIGHTED\s+)?PROJECT\s+GUTENBERG"
@@ -41,16 +41,16 @@ def _header_end(text: str, lines: _Lines, spans: list[_Span], result: CleanResul
     start = _first_line_match(lines, START_RE, ("start",), 0, len(text))
     if start is not None:
         end = _marker_end(text, lines, start)
-        spans.append(_Span(0, end, "header", "*** START marker"))
+        spans.append(_Span(0, end, "header/start-marker", "*** START marker"))
         return end
     start = _first_line_match(lines, SMALL_PRINT_END_RE, ("small print",), 0, len(text))
     if start is not None and not _is_trailing(text, lines.end_of(start)):
         end = lines.end_of(start)
-        spans.append(_Span(0, end, "header", "1990s small print"))
+        spans.append(_Span(0, end, "header/small-print", "1990s small print"))
         return end
     end = _field_block_end(text, lines)
     if end:
-        spans.append(_Span(0, end, "header", "Title:/Author:/Credits: fields"))
+        spans.append(_Span(0, end, "header/fields", "Title:/Author:/Credits: fields"))
         return end
     result.flags.append("no Gutenberg header found: kept from the first line")
     return 0
@@ -160,9 +160,9 @@ def _footer_start(text: str, lines: _Lines, body_start: int, spans: list[_Span],
         # them Gutenberg's text goes, and the next etext stays.
         next_body = _next_etext_start(text, lines, start)
         if next_body is None:
-            spans.append(_Span(start, len(text), "footer", _first_words(text[start:start + 80])))
+            spans.append(_Span(start, len(text), "footer/end-marker", _first_words(text[start:start + 80])))
             return start
-        spans.append(_Span(start, next_body, "header", "between two etexts in one file: "
+        spans.append(_Span(start, next_body, "header/between-etexts", "between two etexts in one file: "
                            + _first_words(text[start:start + 60], 40)))
         position = next_body
 

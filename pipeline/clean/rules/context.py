@@ -22,7 +22,7 @@ def _english_blurb(text: str, lines: _Lines, end: int, top_end: int, spans: list
     """A producer's blurb in English under the credits of a book in another language, before its title
     ("A picaresque romance (1554) of unknown authorship."): short paragraphs of English words (quoted titles
     aside), the title set as a display right after them, and no English prose in the book that follows."""
-    credits = [span for span in spans if span.rule == "credits" and span.end <= top_end]
+    credits = [span for span in spans if span.family == "credits" and span.end <= top_end]
     if not credits:
         return []
     after = max(span.end for span in credits)
@@ -44,7 +44,7 @@ def _english_blurb(text: str, lines: _Lines, end: int, top_end: int, spans: list
     book = text[blurb[-1][1]:min(end, blurb[-1][1] + BLURB_REACH)].lower()
     if len(ENGLISH_PROSE_RE.findall(book)) * 200 > len(book):  # the book itself is in English: its own lines
         return []
-    return [_block(text, lines, blurb[0][0], blurb[-1][1], end, "credits",
+    return [_block(text, lines, blurb[0][0], blurb[-1][1], end, "credits/english-blurb",
                    "producer's blurb in English: " + _first_words(text[blurb[0][0]:blurb[-1][1]], 40))]
 
 
@@ -53,7 +53,7 @@ def _word_on_contents(text: str, lines: _Lines, start: int, end: int, top_end: i
     """An editor's word on what the book holds, left under the notes at the top and above the title printed
     again ("Part II, The Country of the Saints, deals much with the Mormon Church."): a line or two of prose
     naming one of the book's own headings. A dedication or epigraph names none."""
-    notes = [span for span in spans if span.rule == "transcriber-note" and span.end <= top_end]
+    notes = [span for span in spans if span.family == "transcriber-note" and span.end <= top_end]
     if not notes:
         return []
     last_note = max(notes, key=lambda span: span.end)
@@ -78,7 +78,7 @@ def _word_on_contents(text: str, lines: _Lines, start: int, end: int, top_end: i
             if hit == -1:
                 break
             if lines.end_of(hit) - lines.start_of(hit) < 60:  # a heading's line, not a sentence of prose
-                return [_block(text, lines, following[0][0], following[0][1], end, "transcriber-note",
+                return [_block(text, lines, following[0][0], following[0][1], end, "transcriber-note/on-contents",
                                "on the contents: " + _first_words(paragraph, 40))]
             hit = lines.lower.find(phrase, hit + 1, end)
     return []
@@ -103,7 +103,7 @@ def _added_contents(text: str, lines: _Lines, bottom_from: int, end: int, spans:
     """The index or contents the transcriber's note says was added at the end: its heading, and the rows of
     page numbers under it to the end of the body."""
     for span in spans:
-        if span.rule != "transcriber-note" or span.start >= bottom_from:
+        if span.family != "transcriber-note" or span.start >= bottom_from:
             continue
         said = next(filter(None, (pattern.search(text, span.start, span.end) for pattern in ADDED_CONTENTS_RES)), None)
         if not said:
@@ -117,7 +117,7 @@ def _added_contents(text: str, lines: _Lines, bottom_from: int, end: int, spans:
             return []
         rows = [row for row in text[lines.end_of(found.start()):end].splitlines() if row.strip()]
         if rows and sum(1 for row in rows if CONTENTS_ROW_RE.search(row)) >= 0.9 * len(rows):
-            return [_block(text, lines, found.start(), end, end, "transcriber-note",
+            return [_block(text, lines, found.start(), end, end, "transcriber-note/added-contents",
                            f"{_first_words(found.group(0))}: added by the transcriber")]
         return []
     return []

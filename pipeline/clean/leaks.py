@@ -1,0 +1,54 @@
+"""Kept lines that carry the marks of boilerplate: a label-free check on what cleaning left.
+
+A line of a cleaned book that names Project Gutenberg, an etext, a transcriber's or producer's
+credit, an e-mail address or a URL, that opens or closes with a brace or double brackets, or that
+speaks of "small print", is more often the producer's than the author's. Most such lines in a
+clean text are the author's all the same (a novel set among e-mail, a preface quoting a URL), so
+this lists them for a reader to judge; it removes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MARKS = {
+    "project name": r"Project\s+Gutenberg|Gutenberg\s+Project|Proje[ck]te?\s+Gutenberg|Proyecto\s+Gutenberg"
+                    r"|Projet\s+Gutenberg|Progetto\s+Gutenberg|Gutenberg[- ]tm|gutenberg\.(?:org|net)|\bPGLAF\b",
+    "etext": r"\be-?texts?\b|\be-?books?\b",
+    "credit": r"^[ \t]*(?:produced|prepared|transcribed|scanned|digiti[sz]ed|proof-?read|typed\s+in|keyed\s+in)\s+by\b"
+              r"|\btranscriber|\bproof-?readers?\b|\bdistributed\s+proofread",
+    "e-mail": r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+    "url": r"https?://|\bwww\.\w|\bftp\.\w",
+    "edge bracket": r"^[ \t]*(?:\{[^\W\d_]|\[\[)|(?:[\w.!?\"')]\}|\]\])[ \t]*$",
+    "small print": r"small\s+print",
+}
+"""Each mark of boilerplate, by name."""
+MARKS_RE = re.compile("|".join(f"(?P<m{index}>{pattern})" for index, pattern in enumerate(MARKS.values())),
+                      re.IGNORECASE | re.MULTILINE)
+MARK_NAMES = list(MARKS)
+
+
+@dataclass(frozen=True)
+class Suspect:
+    """A kept line with a mark of boilerplate: its number in the cleaned text (1-based), its text, the mark."""
+
+    line_number: int
+    line: str
+    mark: str
+
+
+def suspect_lines(text: str) -> list[Suspect]:
+    """Every line of ``text`` that carries a mark of boilerplate, once, with the first mark it carries."""
+    found: list[Suspect] = []
+    last_start = -1
+    for match in MARKS_RE.finditer(text):
+        start = text.rfind("\n", 0, match.start()) + 1
+        if start == last_start:
+            continue
+        last_start = start
+        end = text.find("\n", match.start())
+        line = text[start:end if end != -1 else len(text)]
+        mark = MARK_NAMES[int(match.lastgroup[1:])]
+        found.append(Suspect(text.count("\n", 0, start) + 1, line.strip(), mark))
+    return found
