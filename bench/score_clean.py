@@ -103,7 +103,7 @@ def load_labels(standin: Path) -> list[tuple[dict, Path]]:
                 for label in json.loads((REPO / "tests" / "cleaning_labels.json").read_text(encoding="utf-8"))]
     pool = REPO / "tests" / "pool_labels.json"
     if pool.is_file():
-        labelled += [(label, standin / "pool" / label["file"])
+        labelled += [(label, standin / label.get("folder", "pool") / label["file"])
                      for label in json.loads(pool.read_text(encoding="utf-8"))]
     return labelled
 
@@ -121,7 +121,8 @@ def reference(label: dict, path: Path) -> Labelled:
     for piece in label.get("cut_text", []):
         body = body.replace(piece, " ")
     boilerplate = [line for n, line in enumerate(lines, 1) if n not in inside] + label.get("cut_text", [])
-    return Labelled(label["file"], raw, body, boilerplate)
+    name = label["file"] if "/" in label["file"] else f"{label.get('folder', 'pool')}/{label['file']}"
+    return Labelled(name, raw, body, boilerplate)
 
 
 def score(item: Labelled, output: str, *, explain: bool = False) -> Score:
@@ -222,7 +223,7 @@ def main() -> None:
     if not args.standin.is_dir():
         sys.exit(f"error: {args.standin} is not a folder; pass --standin DIR (the stand-in with pool/)")
     labels = [(label, path) for label, path in load_labels(args.standin)
-              if not args.only or args.only in label["file"]]
+              if not args.only or args.only in str(path)]
     absent = [str(path) for _, path in labels if not path.is_file()]
     if absent:
         sys.exit(f"error: {len(absent)} labelled files are missing, e.g. {absent[0]}; pass --standin DIR")
@@ -265,13 +266,13 @@ def main() -> None:
               f"{'vs decode':>10}")
     print(header)
     print(f"{'decode alone (baseline)':34} {'':>12} {'':>8} {'':>13} {megabytes / decode_s:10.1f} {1:9.2f}x")
-    pool = [item.name.startswith("pg") and "/" not in item.name for item in items]
+    folders = [item.name.split("/", 1)[0] for item in items]
     for name, scores, seconds, nearby_decode_s in rows:
         print(f"{name:34} {summary(scores)} {megabytes / seconds:10.1f} {nearby_decode_s / seconds:9.2f}x")
-        for part, in_pool in (("  site labels", False), ("  pool labels", True)):
-            chosen = [s for s, flag in zip(scores, pool) if flag == in_pool]
-            if chosen and len(chosen) < len(scores):
-                print(f"{part:34} {summary(chosen)}")
+        for folder in dict.fromkeys(folders):
+            chosen = [s for s, where in zip(scores, folders) if where == folder]
+            if len(chosen) < len(scores):
+                print(f"{'  ' + folder + '/ labels':34} {summary(chosen)}")
     for name, reason in missing.items():
         print(f"{name:34} not run: {reason}")
     print(f"\nclean: no leaked line and at most {MAX_LOST:.1%} of the body's word 5-grams lost; "

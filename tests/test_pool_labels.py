@@ -1,4 +1,4 @@
-"""The cleaner against hand-made labels of the real files in ../shared/gutenberg/pool.
+"""The cleaner against hand-made labels of the real files in ../shared/gutenberg/pool and pool2.
 
 ``pool_labels.json`` has the form of ``cleaning_labels.json`` (first and last line of the body,
 notes that must go, author text that must stay) plus line numbers, which both files carry for
@@ -7,8 +7,10 @@ line ranges inside it that are not the author's, 1-based, counted on
 ``pipeline.clean.decode.decode(raw).text.split("\\n")`` (the numbering of ``pipeline clean --explain``);
 ``cut_text`` is text inside a body line that is not the author's (a note in an illustration
 bracket, a "Project Gutenberg Etext of" prefix on a title line).
-Each label was written by reading the file's start and end; the files stay in ../shared. Skipped
-where that folder is absent.
+``folder`` names the folder under the stand-in (``pool`` where absent): pool/ holds files chosen to
+be hard, pool2/ files drawn at random from the catalog, labelled by readers who did not write the
+rules. Each label was written by reading the file's start and end, and every line with a mark of
+boilerplate inside it; the files stay in ../shared. Skipped where that folder is absent.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ POOL = STANDIN / "pool"
 HERE = Path(__file__).parent
 POOL_LABELS = json.loads((HERE / "pool_labels.json").read_text(encoding="utf-8"))
 SITE_LABELS = json.loads((HERE / "cleaning_labels.json").read_text(encoding="utf-8"))
-ALL_LABELS = [(POOL / label["file"], label) for label in POOL_LABELS] + [
+ALL_LABELS = [(STANDIN / label.get("folder", "pool") / label["file"], label) for label in POOL_LABELS] + [
     (STANDIN / label["file"], label) for label in SITE_LABELS]
 
 pytestmark = [pytest.mark.standin,
@@ -35,17 +37,25 @@ pytestmark = [pytest.mark.standin,
 
 
 def _ids(pairs):
-    return [path.name for path, _ in pairs]
+    return [f"{path.parent.name}/{path.name}" for path, _ in pairs]
 
 
 def test_at_least_60_pool_files_of_many_languages_and_every_era_are_labelled():
-    files = [label["file"] for label in POOL_LABELS]
+    files = [label["file"] for label in POOL_LABELS if label.get("folder", "pool") == "pool"]
     assert len(files) == len(set(files)) >= 60
     with (POOL / "SOURCES.tsv").open(encoding="utf-8") as handle:
         sources = {row["file"]: row for row in csv.DictReader(handle, delimiter="\t")}
     assert set(files) <= set(sources)
     assert len({sources[name]["language"] for name in files}) >= 12
     assert {sources[name]["era"] for name in files} >= {"1990s", "2000s", "2010s", "2020s"}
+
+
+def test_at_least_30_files_drawn_at_random_are_labelled():
+    files = [label["file"] for label in POOL_LABELS if label.get("folder") == "pool2"]
+    with (STANDIN / "pool2" / "SOURCES.tsv").open(encoding="utf-8") as handle:
+        drawn = {row["file"] for row in csv.DictReader(handle, delimiter="\t")}
+    assert len(files) == len(set(files)) >= 30
+    assert set(files) <= drawn
 
 
 @pytest.mark.parametrize("path,label", ALL_LABELS, ids=_ids(ALL_LABELS))
@@ -69,9 +79,12 @@ def test_the_line_numbers_agree_with_the_label_text(path, label):
         assert text in body, f"cut_text not in the labelled body: {text!r}"
 
 
-@pytest.mark.parametrize("label", POOL_LABELS, ids=[label["file"] for label in POOL_LABELS])
-def test_the_body_is_kept_whole_and_nothing_else(label):
-    result = clean((POOL / label["file"]).read_bytes())
+POOL_PAIRS = ALL_LABELS[:len(POOL_LABELS)]
+
+
+@pytest.mark.parametrize("path,label", POOL_PAIRS, ids=_ids(POOL_PAIRS))
+def test_the_body_is_kept_whole_and_nothing_else(path, label):
+    result = clean(path.read_bytes())
     # Rows of asterisks, dashes or underscores around the body carry no text: they may stay or go.
     lines = [line.strip() for line in result.text.splitlines() if any(char.isalnum() for char in line)]
     assert lines, result.flags
