@@ -2,6 +2,8 @@
 
     python bench/score_clean.py [--standin ../shared/gutenberg] [--per-file] [--leaks] [--only NAME]
                                 [--strippers pipeline.clean,...] [--repeat 1]
+    python bench/score_clean.py --rules        in how many real files each rule of the cleaner fires
+    python bench/score_clean.py --unlabelled   kept lines with marks of boilerplate in every real file
 
 Every labelled file is scored: tests/cleaning_labels.json (paths under the stand-in) and
 tests/pool_labels.json (file names under the stand-in's pool/). A label gives the body as lines
@@ -210,6 +212,59 @@ def run_timed(repeat: int, fn: Callable[[bytes], object], raws: list[bytes]) -> 
     return outputs, best
 
 
+def real_files(standin: Path) -> list[Path]:
+    """Every real Gutenberg text under the stand-in: the site's books, the old-format samples, pool and pool2."""
+    return (sorted(standin.glob("site/cache/epub/*/*.txt")) + sorted(standin.glob("samples/old-formats/*.txt"))
+            + sorted(standin.glob("pool/*.txt")) + sorted(standin.glob("pool2/*.txt")))
+
+
+def rule_generality(standin: Path) -> None:
+    """For every rule, the number of distinct real files it fires in, fewest first, with the files where few."""
+    from pipeline.clean.result import RULES
+
+    files = real_files(standin)
+    fired: dict[str, set[str]] = {}
+    for path in files:
+        for rule in clean(path.read_bytes()).fired:
+            fired.setdefault(rule, set()).add(str(path.relative_to(standin)))
+    print(f"{len(files)} real files under {standin}\n")
+    print(f"{'rule':42} {'files':>6}  where (when fewer than 4)")
+    for rule, where in sorted(fired.items(), key=lambda item: (len(item[1]), item[0])):
+        shown = ", ".join(sorted(where)) if len(where) < 4 else ""
+        print(f"{rule:42} {len(where):6}  {shown}")
+    bands = Counter("1" if len(w) == 1 else "2-3" if len(w) < 4 else "4-9" if len(w) < 10 else "10+"
+                    for w in fired.values())
+    print(f"\n{len(fired)} rules fired; in 1 file: {bands['1']}, 2-3 files: {bands['2-3']}, "
+          f"4-9 files: {bands['4-9']}, 10 or more: {bands['10+']}")
+    families = {rule.split("/", 1)[0] for rule in fired}
+    unknown = families - set(RULES)
+    if unknown:
+        print(f"warning: rule families missing from pipeline.clean.result.RULES: {', '.join(sorted(unknown))}")
+
+
+ALLOWLIST = REPO / "tests" / "leak_allowlist.json"
+
+
+def unlabelled_leaks(standin: Path) -> None:
+    """Kept lines with a mark of boilerplate in every real file; those no allow-list entry explains first."""
+    from pipeline.clean.leaks import not_allowed, suspect_lines
+
+    allowlist = json.loads(ALLOWLIST.read_text(encoding="utf-8")) if ALLOWLIST.is_file() else []
+    files = real_files(standin)
+    total, left = 0, []
+    for path in files:
+        name = str(path.relative_to(standin))
+        suspects = suspect_lines(clean(path.read_bytes()).text)
+        total += len(suspects)
+        left += [(name, suspect) for suspect in not_allowed(name, suspects, allowlist)]
+    for name, suspect in left:
+        print(f"{name:38} {suspect.line_number:6} {suspect.mark:12} {suspect.line[:90]}")
+    allowed_files = Counter(entry["file"] for entry in allowlist)
+    print(f"\n{len(files)} real files: {total} kept lines carry a mark of boilerplate; {total - len(left)} are "
+          f"allowed ({len(allowlist)} entries over {len(allowed_files)} files in {ALLOWLIST.relative_to(REPO)}, "
+          f"each with the reason the lines are the author's), {len(left)} are not (listed above)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--standin", type=Path, default=REPO.parent / "shared" / "gutenberg")
@@ -219,9 +274,16 @@ def main() -> None:
     parser.add_argument("--only", help="score only label files whose name contains this")
     parser.add_argument("--repeat", type=int, default=1, help="timing runs per stripper (best is kept)")
     parser.add_argument("--strippers", help="comma-separated names to run (default: every one installed)")
+    parser.add_argument("--rules", action="store_true", help="print in how many real files each rule fires, and stop")
+    parser.add_argument("--unlabelled", action="store_true",
+                        help="list kept lines with marks of boilerplate in every real file, and stop")
     args = parser.parse_args()
     if not args.standin.is_dir():
         sys.exit(f"error: {args.standin} is not a folder; pass --standin DIR (the stand-in with pool/)")
+    if args.rules:
+        return rule_generality(args.standin)
+    if args.unlabelled:
+        return unlabelled_leaks(args.standin)
     labels = [(label, path) for label, path in load_labels(args.standin)
               if not args.only or args.only in str(path)]
     absent = [str(path) for _, path in labels if not path.is_file()]

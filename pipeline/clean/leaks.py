@@ -52,3 +52,20 @@ def suspect_lines(text: str) -> list[Suspect]:
         mark = MARK_NAMES[int(match.lastgroup[1:])]
         found.append(Suspect(text.count("\n", 0, start) + 1, line.strip(), mark))
     return found
+
+
+def not_allowed(name: str, suspects: list[Suspect], allowlist: list[dict]) -> list[Suspect]:
+    """The suspects of file ``name`` that no allow-list entry explains.
+
+    An entry names a file, a mark and the reason its lines are the author's, and either the lines
+    themselves (``lines``: stripped, exact) or, for a book whose whole text carries the mark (a
+    hacker's dictionary full of e-mail addresses), how many such lines it may keep (``count``).
+    """
+    entries = [entry for entry in allowlist if entry["file"] == name]
+    listed = {line for entry in entries for line in entry.get("lines", [])}
+    counted = {entry["mark"]: entry["count"] for entry in entries if "count" in entry}
+    left = [suspect for suspect in suspects if suspect.line not in listed]
+    by_mark: dict[str, list[Suspect]] = {}
+    for suspect in left:
+        by_mark.setdefault(suspect.mark, []).append(suspect)
+    return [suspect for mark, group in by_mark.items() if len(group) > counted.get(mark, 0) for suspect in group]

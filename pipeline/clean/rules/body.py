@@ -20,6 +20,7 @@ from .credits import (
 )
 from .lines import BLANK_LINE_RE, _Lines, _paragraphs, _Span
 from .notes import _boxed_notes, _bracketed_notes, _headed_notes, _note_hits, _unheaded_notes
+from .signed import _signed_notes
 
 TOP_ZONE_LINES = 220
 BOTTOM_ZONE_LINES = 400
@@ -50,6 +51,7 @@ def _body_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
     spans.extend(_unheaded_notes(text, lines, top, bottom, end, spans))
     spans.extend(_producer_preamble(text, lines, start, end, top_end, zone_hits, spans))
     spans.extend(_english_blurb(text, lines, end, top_end, spans))
+    spans.extend(_signed_notes(text, lines, start, end, spans))
     spans.extend(_closing_credits(text, lines, bottom, end, zone_hits, spans))
     spans.extend(_copyright_research(text, lines, start, top_end, bottom_from, end, spans))
     spans.extend(_notes_at_end(text, lines, bottom_from, end, spans))

@@ -35,11 +35,21 @@ def _notes_at_end(text: str, lines: _Lines, bottom_from: int, end: int, found: l
     return []
 
 
+CORRECTIONS_INTRO_NEEDLES = ("following", "errors", "latter", "list of fixed", "original")
+"""A line holding none of these cannot start CORRECTIONS_INTRO_RE."""
+
+
 def _corrections_lists(text: str, lines: _Lines, start: int, bottom_from: int, end: int,
                        found: list[_Span]) -> list[_Span]:
     """A list of corrections under its introduction ("The following typographical errors have been corrected")."""
     spans: list[_Span] = []
-    for match in CORRECTIONS_INTRO_RE.finditer(text, bottom_from, end):
+    hits = lines.local_hits(CORRECTIONS_INTRO_NEEDLES, bottom_from, end)
+    if hits is None:
+        matches = list(CORRECTIONS_INTRO_RE.finditer(text, bottom_from, end))
+    else:  # the regex is read only around its words: searching the whole zone with it costs more than the rest
+        windows = [(lines.back(hit, 1, bottom_from), lines.forward(lines.end_of(hit), 1, end)) for hit in hits]
+        matches = list({m.start(): m for a, b in windows if (m := CORRECTIONS_INTRO_RE.search(text, a, b))}.values())
+    for match in matches:
         if _inside(found, match.start()) or _inside(spans, match.start()):
             continue
         p_start, p_end = _paragraph_around(text, lines, match.start(), start, end)
@@ -55,8 +65,13 @@ ERRATA_HEADING_RE = re.compile(
     r"|Verbesserungen|Korrekturen|Corrections|Liste\s+des\s+corrections)[ \t]*[.:]?[ \t]*$",
     re.IGNORECASE | re.MULTILINE)
 TRANSCRIBER_RE = re.compile(r"transcri|\be-?texts?\b|\betexts?\b|\bscann", re.IGNORECASE)
-END_OF_FILE_RE = re.compile(r"End\s+of\s+(?:the\s+|this\s+)?(?:file|e-?text|e-?book)\.?", re.IGNORECASE)
-"""A producer's last line, "End of file.", just above Gutenberg's footer."""
+END_LINE_RE = re.compile(
+    r"End\s+of\s+(?:the\s+|this\s+)?(?:file|e-?text|e-?book)\.?"
+    r"|End\s+of\s+[^\n]{1,80}?[.!]?\s+(?:The|Our)\s+next\s+(?:e-?)?text\b[^\n]*(?:\n[^\n]+){0,2}", re.IGNORECASE)
+"""A producer's end line: "End of file.", or the end of the title with the next etext of the series ("End of
+Ten Years Later. The next text in the series is Louise de la Valliere.")."""
+END_LINE_NOTES_MAX = 600
+"""Below a producer's end line only the producer's short notes stand (their footnotes): no paragraph of prose."""
 ERRATA_NEEDLES = ("errat", "corrigenda", "druckfehler", "verbesserungen", "korrekturen", "corrections")
 
 
@@ -84,8 +99,12 @@ def _closing_lists(text: str, lines: _Lines, bottom_from: int, end: int, bottom:
             spans.append(_block(text, lines, line_start, end, end, "transcriber-note/errata",
                                 "errata list of the etext"))
             break
-    if bottom and END_OF_FILE_RE.fullmatch(text[bottom[-1][0]:bottom[-1][1]].strip()):
-        spans.append(_block(text, lines, bottom[-1][0], end, end, "footer/end-of-file", "the producer's end line"))
+    for index, (p_start, p_end) in enumerate(bottom):
+        if END_LINE_RE.fullmatch(text[p_start:p_end].strip()) and not _inside(found, p_start) and all(
+                p_end_after - p_start_after <= END_LINE_NOTES_MAX for p_start_after, p_end_after in bottom[index + 1:]):
+            spans.append(_block(text, lines, p_start, end, end, "footer/producer-end-line",
+                                "the producer's end line: " + _first_words(text[p_start:p_end], 40)))
+            break
     for p_start, p_end in bottom:
         paragraph = text[p_start:p_end]
         if not paragraph.lstrip().startswith("[") or _inside(found, p_start) or _inside(spans, p_start):
@@ -121,6 +140,10 @@ def _bare(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c)).casefold()
 
 
+def _is_respelling(pair: re.Match | None) -> bool:
+    return bool(pair) and pair.group(1) != pair.group(2) and _bare(pair.group(1)) == _bare(pair.group(2))
+
+
 def _respellings(text: str, lines: _Lines, end: int, bottom: list[tuple[int, int]],
                  spans: list[_Span]) -> list[_Span]:
     """A list of the spellings the producer modernised, closing the book: every row pairs a word with its own
@@ -130,9 +153,7 @@ def _respellings(text: str, lines: _Lines, end: int, bottom: list[tuple[int, int
         rows = [row for row in text[p_start:p_end].splitlines() if row.strip()]
         if len(rows) < 2 or _inside(spans, p_start):
             continue
-        pairs = [RESPELLING_ROW_RE.fullmatch(row) for row in rows]
-        if not all(pair and pair.group(1) != pair.group(2) and _bare(pair.group(1)) == _bare(pair.group(2))
-                   for pair in pairs):
+        if not all(_is_respelling(RESPELLING_ROW_RE.fullmatch(row)) for row in rows):
             continue
         if not _rest_is_notes(text, lines, p_end, end, lists=True):
             return []

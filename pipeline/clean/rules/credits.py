@@ -98,6 +98,8 @@ def _producer_paragraph(text: str, p_start: int, p_end: int, zone_hits: list[int
         return None  # "[WEB] World English Bible ... http://www.ebible.org": an entry of the book's bibliography
     if in_bottom and not producer:
         return None  # near the end, a "Transcribed from..." may be the author's: only with a producer's mark
+    if credit and not producer and _looks_like_title(paragraph):
+        return None  # "TRANSCRIBED FROM THE SHORTHAND MANUSCRIPT ... BY THE REV. MYNORS BRIGHT": the print's title page
     return "credit" if credit else "producer" if producer else None
 
 

@@ -27,6 +27,7 @@ from .lines import (
 )
 from .vocabulary import (
     BRACKET_NOTE_RE,
+    CHANGE_REPORT_RE,
     CONVENTION_RE,
     DIGITAL_EDITION_RE,
     FOOTNOTE_LABEL_RE,
@@ -36,6 +37,7 @@ from .vocabulary import (
     NOTE_WORDS_RE,
     TRANSCRIPTION_RE,
     _rest_is_notes,
+    _rest_is_short_rows,
 )
 
 BOX_EDGE_RE = re.compile(r"^([ \t]*)\+-{3,}\+[ \t]*$", re.MULTILINE)
@@ -139,8 +141,9 @@ def _ruled_note(text: str, lines: _Lines, heading: int, floor: int, ceiling: int
 
 def _headed_note_end(text: str, lines: _Lines, heading: int, end: int, bottom_from: int) -> int:
     """A headed note takes its paragraph and the note-like paragraphs after it; at the bottom, all the rest
-    when nothing but notes follows."""
-    if heading >= bottom_from and _rest_is_notes(text, lines, lines.end_of(heading), end, lists=True):
+    when nothing but notes, or a list of short rows, follows."""
+    if heading >= bottom_from and (_rest_is_notes(text, lines, lines.end_of(heading), end, lists=True)
+                                   or _rest_is_short_rows(text, lines.end_of(heading), end)):
         return end
     paragraphs = _paragraphs(text, lines.start_of(heading), end)
     if not paragraphs:
@@ -212,7 +215,8 @@ def _unheaded_notes(text: str, lines: _Lines, top: list[tuple[int, int]], bottom
                 index += 1  # credits, for the credit rules
                 continue
             strong = _any_between(strong_hits, p_start, p_end) and (
-                DIGITAL_EDITION_RE.search(paragraph) or MARKUP_RE.search(paragraph))
+                DIGITAL_EDITION_RE.search(paragraph) or MARKUP_RE.search(paragraph)
+                or CHANGE_REPORT_RE.search(paragraph))
             early = at_top and before_title and any(needle in paragraph.lower() for needle in EARLY_NOTE_NEEDLES) and (
                 CONVENTION_RE.search(paragraph) or len(
                     {m.group(0).lower() for m in TRANSCRIPTION_RE.finditer(paragraph)} - PRODUCER_WORDS) >= 2)
@@ -249,8 +253,9 @@ STRONG_NOTE_NEEDLES = (
     "printed", "reader", "unicode",
     "utf", "latin-1", "underscore", "caret", "tilde", "equals sign", "curly", "subrayad", "sottolineat", "unterstrich",
     "denoted", "indicated", "represented", "shown", "enclosed", "preceded", "rendered", "indiqu", "placé", "muestra",
-    "indica", "dargestellt", "wiedergegeben", "weergegeven")
-"""A paragraph holding none of these cannot match DIGITAL_EDITION_RE or MARKUP_RE: they are not run on it."""
+    "indica", "dargestellt", "wiedergegeben", "weergegeven", "changed", "corrected", "altered", "amended", "emended",
+    "replaced")
+"""A paragraph holding none of these cannot match DIGITAL_EDITION_RE, MARKUP_RE or CHANGE_REPORT_RE."""
 EARLY_NOTE_NEEDLES = (
     "superscript", "subscript", "italic", "bold", "gras", "cursiv", "corsivo", "kursiv", "gesperrt", "small cap",
     "versalita", "greek", "hebrew", "ligature", "diacritic", "accent", "macron", "fraction", "bond", "footnote",

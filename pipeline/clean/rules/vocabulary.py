@@ -18,6 +18,7 @@ NOTE_WORDS = (
     rf"|E-text\s+Production|Editor{_APOS}?s?\s+(?:of\s+the\s+)?(?:e-?text|e-?book|electronic\s+edition))"
     r"\s*(?:Notes?|Amendments?|Corrections?|and\s+Errata|&\s+Errata)"
     rf"|Transcriber{_APOS}?s?{_APOS}?\s*:|Redactor\s*:"
+    rf"|E-?(?:text|book)\s+(?:Editor|Producer|Transcriber){_APOS}?s?{_APOS}?\s+[^\W\d_]+"
     r"|(?:[\w-]+\s+){0,2}(?:Errata|Errors?|Corrections?|Changes|Typos|Inconsistencies)\b[^\n]{0,40}?"
     r"\b(?:noted|made|corrected|found|fixed)\s+by\s+(?:the\s+)?(?:e-?text\s+|etext\s+)?(?:transcriber|editor|producer)"
     r"|Notes?\s+du\s+transcripteur|Notes?\s+de\s+transcription|Notes?\s+de\s+l['’]?\s*éditeur\s+électronique"
@@ -48,8 +49,14 @@ NOTE_VOCABULARY_RE = re.compile(
     r"|moved|missing|printer|errors?\b|fixed|restored|replaced|coquille|corrig|unchanged|\btext\s+(?:has|reads)\b"
     r"|as\s+printed|remplacé|geändert|wie\s+im\s+Original",
     re.IGNORECASE)
+CHANGE_REPORT = (r"\b(?:changed|corrected|altered|amended|emended|replaced)\s+[\"“'‘][^\"”'’\n]{1,40}[\"”'’]\s+"
+                 r"(?:to|into|by|with)\s+[\"“'‘]")
+"""A change reported with both readings quoted: 'changed "they face" to "thy face"'. A printer's errata say
+'for ... read ...' instead, so this is the transcriber's report."""
+CHANGE_REPORT_RE = re.compile(CHANGE_REPORT, re.IGNORECASE)
 TRANSCRIPTION_RE = re.compile(
-    r"transcri|typo|misprint|printer['’]?s?\s+errors?|\bchanged\s+(?:to|from)\b|Druckfehler|hyphenat|inconsisten"
+    r"transcri|typo|misprint|printer['’]?s?\s+errors?|\bchanged\s+(?:to|from)\b|" + CHANGE_REPORT
+    + r"|Druckfehler|hyphenat|inconsisten"
     r"|standardi[sz]ed|normali[sz]ed|silently|without\s+note|have\s+been\s+(?:corrected|retained|preserved|fixed)"
     r"|(?:was|were)\s+(?:corrected|retained|preserved|fixed)|as\s+in\s+the\s+original|in\s+the\s+original\s+(?:book|text)"
     r"|original\s+(?:read|reads|has|had|spelling|book|text|edition|magazine|publication)|\.png\b|\bLeft\s+in\b"
@@ -103,7 +110,7 @@ CORRECTIONS_INTRO_RE = re.compile(
 NOTES_HEADING_RE = re.compile(r"^[ \t]*([*#=~_-]*)[ \t]*(?:Notes|NOTES|Thinkos)[ \t]*:?[ \t]*$", re.MULTILINE)
 
 
-LIST_ROW_RE = re.compile(r"^[ \t]*(?:[-*•>]|\d+[.):]|p(?:age|\.)?\s*\d+|\[?[SP]\.\s*\d+|\w+\s*(?:→|->|=))",
+LIST_ROW_RE = re.compile(r"^[ \t]*(?:[-*•>]|\d+[.):]|p(?:age|g\.?|p?\.)?\s*\d+|\[?[SP]\.\s*\d+|\w+\s*(?:→|->|=))",
                          re.IGNORECASE)
 CORRECTION_ROW_RE = re.compile(
     r"\S[ \t]*(?:\[[^\]\n]{1,60}\]|\{pg\.?\s*\d*\}\s*\d*)[ \t]*$|=>|«[^»\n]{1,40}»\s+(?:par|by|remplacé)"
@@ -133,3 +140,12 @@ def _rest_is_notes(text: str, lines: _Lines, start: int, end: int, *, lists: boo
             continue  # a subheading of the list ("Main Text:") speaks neither for the notes nor against them
         counted += 1
     return notes * 2 >= counted
+
+
+def _rest_is_short_rows(text: str, start: int, end: int) -> bool:
+    """Whether what follows, to the body's end, is rows of a list, one item a row (a producer's "bookmarks",
+    quotations picked from the book): three or more short rows, each opening with a capital, as no wrapped
+    line of prose or of a note does."""
+    rows = [row.strip() for row in text[start:end].splitlines() if row.strip()]
+    return len(rows) >= 3 and all(len(row) <= 72 and row[:1].isupper() for row in rows)
+
