@@ -16,11 +16,14 @@ MARKS = {
     "project name": r"Project\s+Gutenberg|Gutenberg\s+Project|Proje[ck]te?\s+Gutenberg|Proyecto\s+Gutenberg"
                     r"|Projet\s+Gutenberg|Progetto\s+Gutenberg|Gutenberg[- ]tm|gutenberg\.(?:org|net)|\bPGLAF\b",
     "etext": r"\be-?texts?\b|\be-?books?\b",
-    "credit": r"^[ \t]*(?:produced|prepared|transcribed|scanned|digiti[sz]ed|proof-?read|typed\s+in|keyed\s+in)\s+by\b"
-              r"|\btranscriber|\bproof-?readers?\b|\bdistributed\s+proofread",
+    # A credit opens its line with a capital ("Produced by"); "produced by the friction" wraps in mid-sentence.
+    "credit": r"^[ \t]*(?-i:Produced|Prepared|Transcribed|Scanned|Digiti[sz]ed|Proof-?read|Typed\s+in|Keyed\s+in)"
+              r"\s+by\b|\btranscriber|\bproof-?readers?\b|\bdistributed\s+proofread",
     "e-mail": r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
     "url": r"https?://|\bwww\.\w|\bftp\.\w",
-    "edge bracket": r"^[ \t]*(?:\{[^\W\d_]|\[\[)|(?:[\w.!?\"')]\}|\]\])[ \t]*$",
+    # Braces that hold words, not a page number ("{291a}") or a formula's subscript ("N_{2}").
+    "edge bracket": r"^[ \t]*(?:\{[^\W\d_]|\[\[)|\{[^{}\n]*[^\W\d_]{2}[^{}\n]*\}[ \t]*$"
+                    r"|^[^{\n]*[^\W\d_][.!?\"')]?\}[ \t]*$|\]\][ \t]*$",
     "small print": r"small\s+print",
 }
 """Each mark of boilerplate, by name."""

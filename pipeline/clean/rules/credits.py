@@ -54,7 +54,7 @@ COPYRIGHT_RESEARCH_RE = re.compile(
 DIGITAL_RE = re.compile(
     r"\bUnicode\b|\bASCII\b|\bUTF-?8\b|\bLatin-1\b|ISO-8859|hexadecimal|\bLaTeX\b|\bHTML\b|\bOCR\b"
     r"|\be-?texts?\b|\betexts?\b|\be-?books?\b"
-    r"|https?://|\bwww[.:]|@[\w-]+\.(?:com|org|net|edu|fr|de|it|nl)\b",
+    r"|https?://|\bwww[.:]|\w@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,4}\b",
     re.IGNORECASE)
 """Words and addresses no public-domain author printed: a paragraph near either end that has them is the producer's."""
 SPECIAL_CHARACTERS_RE = re.compile(
@@ -263,7 +263,8 @@ ELECTRONIC_RE = re.compile(r"\belectronic\s+(?:edition|version|text|thesaurus|bo
 COMMENT_CLOSE_RE = re.compile(r"^[ \t]*-->", re.MULTILINE)
 """The end of a long comment stands at the start of its line (a short "<-- comment -->" closes inline)."""
 BRACE_RE = re.compile(r"\{")
-CLOSING_COMMENT_RE = re.compile(r"[ \t]*<--[ \t]*end\b[^\n]{0,100}-->[ \t]*$", re.IGNORECASE)
+LATER_COMMENT_REACH = 2_000
+WORD_RE = re.compile(r"[^\W\d_]{2,}")
 END_JUNK = " \t\n\x1a"
 """What may follow the last line of an old etext: blank lines and the DOS end-of-file mark (Ctrl-Z)."""
 
@@ -281,14 +282,20 @@ def _producer_asides(text: str, lines: _Lines, start: int, end: int, top_end: in
         # contained within arrow brackets"): a long comment opening the book, on the etext, is its producer's.
         spans.append(_block(text, lines, lines.start_of(opening), lines.end_of(closing), end, "producer-comment/arrows",
                             _first_words(text[opening:opening + 60])))
-        # The same producer signs off in the same syntax on the last line ("<--  end of Roget's 1911 Thesaurus  -->").
-        last_line = end
-        while last_line > closing and text[last_line - 1] in END_JUNK:
-            last_line -= 1
-        sign_off = CLOSING_COMMENT_RE.match(text, lines.start_of(last_line - 1), last_line)
-        if sign_off:
-            spans.append(_block(text, lines, sign_off.start(), end, end, "producer-comment/sign-off",
-                                _first_words(sign_off.group(0))))
+        # A later comment in that syntax is the producer's too when it carries the producer's marks (a remark
+        # signed with an e-mail address) or signs off on the last line ("<--  end of Roget's 1911 Thesaurus  -->");
+        # the others hold the print's footnotes and page markers ("<--  p.  340  -->"), and stay.
+        for later in lines.hits(("<--",), closing, end):
+            shut = text.find("-->", later, min(end, later + LATER_COMMENT_REACH))
+            if shut == -1 or _inside(spans, later) or len(WORD_RE.findall(text, later, shut)) < 3:
+                continue
+            block_end = lines.end_of(shut)
+            last = not text[block_end:end].strip(END_JUNK)  # what follows is the DOS end-of-file mark at most
+            if not last and not (DIGITAL_RE.search(text, later, shut) or PRODUCTION_MARK_RE.search(text, later, shut)):
+                continue
+            block_end = end if last else block_end
+            spans.append(_block(text, lines, lines.start_of(later), block_end, end, "producer-comment/arrows",
+                                _first_words(text[later:shut], 50)))
     hits = lines.hits(ASIDE_NEEDLES, start, end)
     if lines.lower is not None:
         hits = sorted(set(hits).union(lines.local_hits(ZONE_ASIDE_NEEDLES, start, top_end),

@@ -26,6 +26,7 @@ from .lines import (
     _Span,
 )
 from .vocabulary import (
+    _APOS,
     BRACKET_NOTE_RE,
     CHANGE_REPORT_RE,
     CONVENTION_RE,
@@ -47,6 +48,10 @@ ZONE_NOTE_NEEDLES = ("nagsalin", "liste des", "bearbeiter", "editor", "bewerker"
                      "change", "typo", "inconsisten")
 """Headings of notes that open or close a book ("Paalala ng nagsalin", "Errata noted by transcriber"): only
 the two zones are searched for them, so each costs nothing on the rest of the text."""
+NOTE_POINTER_RE = re.compile(rf"\bsee\s+(?:the\s+|this\s+|a\s+)?transcriber{_APOS}?s?{_APOS}?\s+notes?\b\.?",
+                             re.IGNORECASE)
+"""A pointer to the transcriber's note outside any bracket, left inside the text ("_missing page_ See this
+transcriber note."): the same note's words, so the same rule as a note in brackets."""
 BOX_NEEDLES = ("+---",)
 BOX_MAX_LINES = 120
 
@@ -78,6 +83,11 @@ def _bracketed_notes(text: str, lines: _Lines, note_hits: list[int], start: int,
                                     _first_words(text[bracket:bracket + 60])))
             else:
                 spans.append(_bracket_span(text, lines, bracket, end, "transcriber-note/bracketed"))
+            continue
+        pointer = NOTE_POINTER_RE.search(text, max(start, hit - 16), min(end, hit + 40))
+        if pointer and pointer.start() <= hit:  # "See this transcriber note.": the book never pointed there
+            spans.append(_Span(pointer.start() - (text[pointer.start() - 1:pointer.start()] == " "), pointer.end(),
+                               "transcriber-note/bracketed", pointer.group(0)))
     return spans
 
 

@@ -34,7 +34,7 @@ NOTE_WORDS = (
     r"|Note\s+Project\s+Gutenberg|Project\s+Gutenberg\s+(?:note|editor)")
 NOTE_WORDS_RE = re.compile(NOTE_WORDS, re.IGNORECASE)
 BRACKET_NOTE_RE = re.compile(
-    rf"\[[ \t]*(?:Footnote[ \t]*\w*[ \t]*:[ \t]*|\d+[ \t]*\][ \t]*)?(?:{NOTE_WORDS}|\*{{0,2}}[ \t]*TN[ \t]*:)",
+    rf"\[[ \t]*(?:[^\W\d_]{{2,20}}[ \t]*\w*[ \t]*:[ \t]*|\d+[ \t]*\][ \t]*)?(?:{NOTE_WORDS}|\*{{0,2}}[ \t]*TN[ \t]*:)",
     re.IGNORECASE)
 HEADED_NOTE_RE = re.compile(
     rf"^[ \t]*(?:[*#=~_•●○-]+[ \t]*)?(?:\[\d+\][ \t]*)?(?:(?:Original|Old|Earlier|Previous|Additional|Further|Later"
