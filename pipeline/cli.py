@@ -224,7 +224,7 @@ def run_shelves(args: argparse.Namespace, stop: threading.Event) -> int:
 def run_clean(args: argparse.Namespace, stop: threading.Event) -> int:
     from .clean.cleaner import CleanInputError, CleanOptions, clean, explain, read_input
     from .clean.decode import decode
-    from .files import write_atomically
+    from .files import FolderSyncs, write_atomically
 
     options = CleanOptions(remove_illustrations=args.remove_illustrations, remove_footnotes=args.remove_footnotes,
                            remove_underscores=args.remove_underscores, unwrap=args.unwrap)
@@ -241,6 +241,7 @@ def run_clean(args: argparse.Namespace, stop: threading.Event) -> int:
         check_directory(args.output, "-o")
         args.output.mkdir(parents=True, exist_ok=True)
     failed = 0
+    folders = FolderSyncs()  # OUTDIR is flushed to disk once, after the last rename, not after each file's
     for path in args.files:
         name = "stdin" if path == "-" else Path(path).name
         try:
@@ -254,7 +255,7 @@ def run_clean(args: argparse.Namespace, stop: threading.Event) -> int:
             sys.stdout.write(explain(decode(raw).text, result, name=name, context=args.context))
         if args.output is not None and path != "-":
             try:
-                write_atomically(args.output / name, result.text.encode("utf-8"))
+                write_atomically(args.output / name, result.text.encode("utf-8"), folders=folders)
             except OSError as exc:
                 print(f"error: cannot write {args.output / name}: {exc.strerror or exc}", file=sys.stderr)
                 failed += 1
@@ -265,6 +266,7 @@ def run_clean(args: argparse.Namespace, stop: threading.Event) -> int:
             flags = f"; {'; '.join(result.flags)}" if result.flags else ""
             print(f"{name}: {result.encoding}, {len(result.cuts)} cuts, {len(result.text):,} characters kept{flags}",
                   file=sys.stderr)
+    folders.flush()
     return 1 if failed else 0
 
 
