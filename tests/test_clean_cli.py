@@ -109,9 +109,9 @@ HEAVY_MODULES = ("pandas", "numpy", "pyarrow", "requests", "urllib3", "bs4", "la
 
 # Runs ``python -m pipeline ARGS`` as the command line does, then writes every module it loaded to a file.
 _RUN_AND_LIST_MODULES = """
-import atexit, runpy, sys
-listing = sys.argv.pop(1)
-atexit.register(lambda: open(listing, "w").write("\\n".join(sorted(sys.modules))))
+import atexit, pathlib, runpy, sys
+listing = pathlib.Path(sys.argv.pop(1))
+atexit.register(lambda: listing.write_text("\\n".join(sorted(sys.modules))))
 sys.argv[0] = "pipeline"
 runpy.run_module("pipeline", run_name="__main__", alter_sys=True)
 """
@@ -125,8 +125,8 @@ def modules_loaded_by(args: list[str], tmp_path: Path) -> tuple[subprocess.Compl
 
 
 def heavy_among(modules: set[str]) -> list[str]:
-    return sorted(name for name in modules if name.split(".")[0] in HEAVY_MODULES
-                  or any(name == heavy or name.startswith(heavy + ".") for heavy in HEAVY_MODULES))
+    return sorted(name for name in modules
+                  if any(name == heavy or name.startswith(heavy + ".") for heavy in HEAVY_MODULES))
 
 
 def test_clean_loads_only_what_cleaning_needs(tmp_path):
@@ -136,7 +136,7 @@ def test_clean_loads_only_what_cleaning_needs(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "pg90001.txt").read_text(encoding="utf-8") == BODY
     assert "pipeline.clean.cleaner" in modules  # the listing is real: the cleaner ran in that process
-    assert heavy_among(modules) == []
+    assert heavy_among(modules)[:10] == []
     for args in (["clean", "--help"], ["--version"]):
         result, modules = modules_loaded_by(args, tmp_path)
         assert result.returncode == 0 and heavy_among(modules) == [], (args, heavy_among(modules)[:10])
