@@ -1,28 +1,23 @@
-"""Command line of the pipeline. It only parses and reports; the library does the work."""
+"""Command line of the pipeline. It only parses and reports; the library does the work.
+
+Each command imports its part of the library when it runs, not here: ``clean`` needs only the
+cleaner, and the build's libraries (pandas, requests, bs4, langdetect, tqdm) would add about a second
+of start-up to every ``clean``, ``--help`` and ``--version`` (tests/test_clean_cli.py checks it).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
 import threading
 from pathlib import Path
 
-from tqdm.contrib.logging import logging_redirect_tqdm
-
 from . import PROJECT_NAME, __version__
-from .build.report import format_report, load_report
-from .build.result import result_of
-from .build.run import Build, NothingKeptError, list_shelves, open_fetcher
-from .build.summary import print_summary
-from .clean.cleaner import CleanInputError, CleanOptions, clean, explain, read_input
-from .clean.decode import decode
 from .config import BuildConfig, available_cores, check_directory, check_url
-from .corpus.verify import resolve_version, verify_version
-from .discover.shelves import search_shelves
 from .errors import ConfigError, PipelineError
-from .files import write_atomically
 from .options import (
     add_corpus_options,
     add_selector_options,
@@ -144,6 +139,10 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def run_build(args: argparse.Namespace, stop: threading.Event) -> int:
+    from .build.result import result_of
+    from .build.run import Build, NothingKeptError
+    from .build.summary import print_summary
+
     jobs = {} if args.jobs is None else {"jobs": args.jobs}
     selectors, shelf = selectors_from_args(args)
     config = BuildConfig(shelf=shelf, source=args.source, base_url=args.base_url, mirror=args.mirror,
@@ -169,6 +168,8 @@ def run_build(args: argparse.Namespace, stop: threading.Event) -> int:
 
 
 def run_verify(args: argparse.Namespace, stop: threading.Event) -> int:
+    from .corpus.verify import resolve_version, verify_version
+
     version, problems = resolve_version(args.corpus)
     if not problems:
         problems = verify_version(version)
@@ -183,6 +184,8 @@ def run_verify(args: argparse.Namespace, stop: threading.Event) -> int:
 
 
 def run_report(args: argparse.Namespace, stop: threading.Event) -> int:
+    from .build.report import format_report, load_report
+
     report = load_report(args.corpus)
     print(format_report(report))
     if args.plot is not None:
@@ -199,6 +202,9 @@ def run_report(args: argparse.Namespace, stop: threading.Event) -> int:
 
 
 def run_shelves(args: argparse.Namespace, stop: threading.Event) -> int:
+    from .build.run import list_shelves, open_fetcher
+    from .discover.shelves import search_shelves
+
     http = http_config(args)
     http.validate()
     check_url(args.base_url, "--base-url")
@@ -216,6 +222,10 @@ def run_shelves(args: argparse.Namespace, stop: threading.Event) -> int:
 
 
 def run_clean(args: argparse.Namespace, stop: threading.Event) -> int:
+    from .clean.cleaner import CleanInputError, CleanOptions, clean, explain, read_input
+    from .clean.decode import decode
+    from .files import FolderSyncs, write_atomically
+
     options = CleanOptions(remove_illustrations=args.remove_illustrations, remove_footnotes=args.remove_footnotes,
                            remove_underscores=args.remove_underscores, unwrap=args.unwrap)
     if args.output is None and len(args.files) > 1 and not args.explain:
@@ -231,6 +241,7 @@ def run_clean(args: argparse.Namespace, stop: threading.Event) -> int:
         check_directory(args.output, "-o")
         args.output.mkdir(parents=True, exist_ok=True)
     failed = 0
+    folders = FolderSyncs()  # OUTDIR is flushed to disk once, after the last rename, not after each file's
     for path in args.files:
         name = "stdin" if path == "-" else Path(path).name
         try:
@@ -244,7 +255,7 @@ def run_clean(args: argparse.Namespace, stop: threading.Event) -> int:
             sys.stdout.write(explain(decode(raw).text, result, name=name, context=args.context))
         if args.output is not None and path != "-":
             try:
-                write_atomically(args.output / name, result.text.encode("utf-8"))
+                write_atomically(args.output / name, result.text.encode("utf-8"), folders=folders)
             except OSError as exc:
                 print(f"error: cannot write {args.output / name}: {exc.strerror or exc}", file=sys.stderr)
                 failed += 1
@@ -255,7 +266,17 @@ def run_clean(args: argparse.Namespace, stop: threading.Event) -> int:
             flags = f"; {'; '.join(result.flags)}" if result.flags else ""
             print(f"{name}: {result.encoding}, {len(result.cuts)} cuts, {len(result.text):,} characters kept{flags}",
                   file=sys.stderr)
+    folders.flush()
     return 1 if failed else 0
+
+
+def _logging_beside_progress_bars(command: str) -> contextlib.AbstractContextManager:
+    """Log lines printed above tqdm's bars, not through them; clean draws no bar and skips tqdm's import."""
+    if command == "clean":
+        return contextlib.nullcontext()
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    return logging_redirect_tqdm()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, terminate)
     try:
-        with logging_redirect_tqdm():
+        with _logging_beside_progress_bars(args.command):
             return args.func(args, stop)
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -100,3 +100,50 @@ def test_an_outdir_under_a_file_is_a_one_line_error(tmp_path, capsys):
     assert main(["clean", str(book), "-o", str(tmp_path / "file" / "sub")]) == 2
     err = capsys.readouterr().err
     assert "is a file; give a directory" in err and len(err.strip().splitlines()) == 1
+
+
+# Libraries the other commands use (build, report, verify, shelves); cleaning a file needs none of them,
+# and loading them would cost clean about a second of start-up on every call.
+HEAVY_MODULES = ("pandas", "numpy", "pyarrow", "requests", "urllib3", "bs4", "langdetect", "tqdm", "matplotlib",
+                 "torch", "pipeline.build", "pipeline.corpus", "pipeline.discover", "pipeline.fetch")
+
+# Runs ``python -m pipeline ARGS`` as the command line does, then writes every module it loaded to a file.
+_RUN_AND_LIST_MODULES = """
+import atexit, pathlib, runpy, sys
+listing = pathlib.Path(sys.argv.pop(1))
+atexit.register(lambda: listing.write_text("\\n".join(sorted(sys.modules))))
+sys.argv[0] = "pipeline"
+runpy.run_module("pipeline", run_name="__main__", alter_sys=True)
+"""
+
+
+def modules_loaded_by(args: list[str], tmp_path: Path) -> tuple[subprocess.CompletedProcess, set[str]]:
+    listing = tmp_path / "modules.txt"
+    result = subprocess.run([sys.executable, "-c", _RUN_AND_LIST_MODULES, str(listing), *args], capture_output=True,
+                            cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    return result, set(listing.read_text().split())
+
+
+def heavy_among(modules: set[str]) -> list[str]:
+    return sorted(name for name in modules
+                  if any(name == heavy or name.startswith(heavy + ".") for heavy in HEAVY_MODULES))
+
+
+def test_clean_loads_only_what_cleaning_needs(tmp_path):
+    book = tmp_path / "pg90001.txt"
+    book.write_bytes(era_2010().encode())
+    result, modules = modules_loaded_by(["clean", str(book), "-o", str(tmp_path / "out")], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "pg90001.txt").read_text(encoding="utf-8") == BODY
+    assert "pipeline.clean.cleaner" in modules  # the listing is real: the cleaner ran in that process
+    assert heavy_among(modules)[:10] == []
+    for args in (["clean", "--help"], ["--version"]):
+        result, modules = modules_loaded_by(args, tmp_path)
+        assert result.returncode == 0 and heavy_among(modules) == [], (args, heavy_among(modules)[:10])
+
+
+def test_the_listing_sees_heavy_modules_where_a_command_loads_them(tmp_path):
+    # the check above can fail: report loads pandas (to read the corpus) and the build package
+    result, modules = modules_loaded_by(["report", str(tmp_path / "no-corpus")], tmp_path)
+    assert result.returncode == 2 and "error: " in result.stderr.decode()
+    assert "pandas" in modules and "pipeline.build.report" in modules
