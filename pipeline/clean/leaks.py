@@ -41,19 +41,29 @@ class Suspect:
     mark: str
 
 
+NEEDLES = ("gutenberg", "pglaf", "etext", "e-text", "ebook", "e-book", " by", "transcri", "proof", "@", "http",
+           "www.", "ftp.", "{", "}", "[[", "]]", "small print")
+"""Every line a mark can match holds one of these (lower case): only those lines are read with the marks."""
+
+
 def suspect_lines(text: str) -> list[Suspect]:
     """Every line of ``text`` that carries a mark of boilerplate, once, with the first mark it carries."""
+    lower = text.lower()
+    starts = set()
+    for needle in NEEDLES:
+        position = lower.find(needle)
+        while position != -1:
+            line_start = text.rfind("\n", 0, position) + 1
+            starts.add(line_start)
+            next_line = text.find("\n", position)
+            position = -1 if next_line == -1 else lower.find(needle, next_line)
     found: list[Suspect] = []
-    last_start = -1
-    for match in MARKS_RE.finditer(text):
-        start = text.rfind("\n", 0, match.start()) + 1
-        if start == last_start:
-            continue
-        last_start = start
-        end = text.find("\n", match.start())
+    for start in sorted(starts):
+        end = text.find("\n", start)
         line = text[start:end if end != -1 else len(text)]
-        mark = MARK_NAMES[int(match.lastgroup[1:])]
-        found.append(Suspect(text.count("\n", 0, start) + 1, line.strip(), mark))
+        match = MARKS_RE.search(line)
+        if match:
+            found.append(Suspect(text.count("\n", 0, start) + 1, line.strip(), MARK_NAMES[int(match.lastgroup[1:])]))
     return found
 
 
