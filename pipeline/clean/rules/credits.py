@@ -62,11 +62,9 @@ SPECIAL_CHARACTERS_RE = re.compile(
     r"|TABLE\s+DES\s+CARACT[ÈE]RES\s+SP[ÉE]CIAUX|SONDERZEICHEN)[ \t]*$", re.IGNORECASE | re.MULTILINE)
 TOP_ZONE_PARAGRAPHS = 14
 PRODUCER_NEEDLES = (
-    "proofread", "pgdp", "gutenberg", "manuzio", "liberliber", "liber liber", "etext", "e-text", "ebook", "e-book",
-    "page images",
-    "page scans", "image files", "internet archive", "hathitrust", "google books", "scans", "unicode", "ascii",
-    "utf", "latin-1", "iso-8859", "(tm)", "hexadecimal", "latex", "html", "ocr", "special characters", "caratteri",
-    "caract", "sonderzeichen", "http", "www", "@")
+    "proofread", "pgdp", "gutenberg", "manuzio", "liber", "etext", "e-text", "ebook", "e-book", "image", "archive",
+    "hathitrust", "google books", "scans", "unicode", "ascii", "utf", "latin-1", "iso-8859", "(tm)", "hexadecimal",
+    "latex", "html", "ocr", "special char", "caratteri", "caract", "sonderzeichen", "http", "www", "@")
 """A paragraph holding none of these cannot match the producer rules: they are not run on it."""
 RESEARCH_NEEDLES = ("renew", "rule 6")
 CITATION_KEY_RE = re.compile(r"[ \t]*\[[\w.-]{1,20}\][ \t]+\w")

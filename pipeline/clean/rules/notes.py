@@ -258,13 +258,11 @@ def _unheaded_notes(text: str, lines: _Lines, top: list[tuple[int, int]], bottom
 
 
 STRONG_NOTE_NEEDLES = (
-    "e-text", "etext", "e-book", "ebook", "electronic", "digital", "text version", "numéri", "électronique",
-    "electrónica", "electrónico", "elettronica", "elettronico", "elektronisch", "digitale", "eletrônica", "impreso",
-    "printed", "reader", "unicode",
-    "utf", "latin-1", "underscore", "caret", "tilde", "equals sign", "curly", "subrayad", "sottolineat", "unterstrich",
-    "denoted", "indicated", "represented", "shown", "enclosed", "preceded", "rendered", "indiqu", "placé", "muestra",
-    "indica", "dargestellt", "wiedergegeben", "weergegeven", "changed", "corrected", "altered", "amended", "emended",
-    "replaced")
+    "e-text", "etext", "e-book", "ebook", "lectr", "elettr", "elektr", "eletr", "digital", "text version", "numéri",
+    "impreso", "printed", "reader", "unicode", "utf", "latin-1", "underscore", "caret", "tilde", "equals sign", "curly",
+    "subrayad", "sottolineat", "unterstrich", "denoted", "indic", "indiq", "represented", "shown", "enclosed",
+    "preceded", "rendered", "placé", "muestra", "dargestellt", "wiedergegeben", "weergegeven", "changed", "corrected",
+    "altered", "amended", "emended", "replaced")
 """A paragraph holding none of these cannot match DIGITAL_EDITION_RE, MARKUP_RE or CHANGE_REPORT_RE."""
 EARLY_NOTE_NEEDLES = (
     "superscript", "subscript", "italic", "bold", "gras", "cursiv", "corsivo", "kursiv", "gesperrt", "small cap",

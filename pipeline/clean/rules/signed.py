@@ -12,6 +12,7 @@ with other initials ("(Tr.)", "--ED.") stays.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .lines import _block, _bracket_span, _first_words, _inside, _is_display, _Lines, _paragraphs, _Span
@@ -28,13 +29,22 @@ CREDIT_REACH = 6_000
 """How far past the body's start a credit may stand and still name the producer (the preamble's length)."""
 SIGNATURE_REACH = 2_000
 """How far back a signed note's opening bracket may be."""
+SIGNATURE_LENGTH = 40
+"""How many characters before a closing bracket a signature may take ("(SR.)", "Svend Rom.)")."""
 TOP_SIGNED_LINES = 400
 
 
 def credited_people(text: str, limit: int) -> list[tuple[str, ...]]:
     """The people the file credits with producing it, each as the words of their name."""
     people = []
-    for credit in CREDITED_RE.finditer(text, 0, limit):
+    credits = []
+    position = text.find(" by", 0, limit)
+    while position != -1:  # every credit says "by": only the lines holding it are read with the pattern
+        line_start, line_end = text.rfind("\n", 0, position) + 1, text.find("\n", position, limit)
+        line_end = limit if line_end == -1 else line_end
+        credits += CREDITED_RE.finditer(text, line_start, line_end)
+        position = text.find(" by", line_end, limit)
+    for credit in credits:
         for part in re.split(r",|;|\s+and\s+|\s+&\s+|\s+with\s+", credit.group("names")):
             words = []
             for word in part.split():
@@ -51,6 +61,11 @@ def credited_people(text: str, limit: int) -> list[tuple[str, ...]]:
 
 def signature_re(people: list[tuple[str, ...]]) -> re.Pattern | None:
     """A signature of any of ``people``: their initials ("SR", "S.R.", "D. W.") or their full name."""
+    return _signature_re(tuple(people))
+
+
+@functools.lru_cache(maxsize=256)
+def _signature_re(people: tuple[tuple[str, ...], ...]) -> re.Pattern | None:
     forms = []
     for words in people:
         initials = [word[0] for word in words]
@@ -67,16 +82,24 @@ def _signed_notes(text: str, lines: _Lines, start: int, end: int, found: list[_S
     if signature is None:
         return []
     spans: list[_Span] = []
-    for match in signature.finditer(text, start, end):
-        if _inside(found, match.start()) or _inside(spans, match.start()):
-            continue
-        close = re.compile(r"[ \t.)\"”]*\]").match(text, match.end())
-        if close:  # the signature closes a bracket: the bracket is the producer's note
+    signed_close = _signed_close_re(signature.pattern)
+    last_letters = {words[-1][-1] for words in people} | {words[-1][0] for words in people}
+    close = text.find("]", start, end)
+    while close != -1:  # a signed note ends at its closing bracket: only the few characters before each are read
+        before = text[max(start, close - 4):close].rstrip(" \t.)\"”")
+        match = before[-1:] in last_letters and signed_close.search(text, max(start, close - SIGNATURE_LENGTH), close)
+        if match and not _inside(found, match.start()) and not _inside(spans, match.start()):
             opening = _opening_bracket(text, max(start, match.start() - SIGNATURE_REACH), match.start())
             if opening is not None:
                 spans.append(_bracket_span(text, lines, opening, end, "transcriber-note/signed"))
+        close = text.find("]", close + 1, end)
     spans.extend(_signed_introduction(text, lines, start, end, signature, found + spans))
     return spans
+
+
+@functools.lru_cache(maxsize=256)
+def _signed_close_re(signature: str) -> re.Pattern:
+    return re.compile(rf"(?:{signature})[ \t.)\"”]*$")
 
 
 def _opening_bracket(text: str, floor: int, position: int) -> int | None:
@@ -98,6 +121,8 @@ def _signed_introduction(text: str, lines: _Lines, start: int, end: int, signatu
     """A paragraph near the top signed by the producer, with the producer's paragraphs between it and what
     was already cut above it: the producer's introduction, which no title page interrupts."""
     top_end = lines.forward(start, TOP_SIGNED_LINES, end)
+    if all(_inside(found, match.start()) for match in signature.finditer(text, start, top_end)):
+        return []  # the name stands only in the credits already cut: nothing near the top is signed
     above = [span for span in found if start <= span.start < top_end and span.family in ("credits", "transcriber-note")]
     if not above:
         return []
