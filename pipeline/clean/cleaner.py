@@ -136,8 +136,12 @@ def looks_binary(raw: bytes) -> bool:
         return False
     if b"\x00" in head:
         return True
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(head) - len(head.translate(None, CONTROL_BYTES))
     return bool(head) and controls / len(head) > 0.05
+
+
+CONTROL_BYTES = bytes([*range(0, 9), *range(14, 32)])
+"""Control characters no text file holds (tab, newlines, form feed and carriage return aside)."""
 
 
 def explain(text: str, result: CleanResult, *, name: str = "", context: int = 2, width: int = 100) -> str:

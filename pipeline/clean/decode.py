@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 DECLARED_RE = re.compile(rb"^[ \t]*Character set encoding:[ \t]*([^\r\n]+?)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 HEADER_BYTES = 64 * 1024
-C1_CONTROLS = re.compile(rb"[\x80-\x9f]")
+C1_CONTROLS = bytes(range(0x80, 0xA0))
 LATIN1_NAMES = {"iso-8859-1", "latin-1", "latin1", "iso8859-1", "iso-latin-1", "iso latin-1", "l1"}
 ASCII_NAMES = {"ascii", "us-ascii", "iso-646-us", "iso-646-us (us-ascii)", "iso646-us", "us ascii"}
 BOMS = ((codecs.BOM_UTF8, "utf-8-sig", "utf-8"), (codecs.BOM_UTF16_LE, "utf-16", "utf-16-le"),
@@ -82,7 +82,7 @@ def decode(raw: bytes) -> Decoded:
     if codec == "utf-8" or _mostly_utf8(raw):
         # One stray byte must not turn a UTF-8 book into mojibake: keep UTF-8, read the strays as cp1252.
         return Decoded(normalise_newlines(raw.decode("utf-8", "pipeline-cp1252-fallback")), "utf-8+cp1252", declared)
-    if codec == "iso-8859-1" and C1_CONTROLS.search(raw):
+    if codec == "iso-8859-1" and len(raw.translate(None, C1_CONTROLS)) < len(raw):
         codec = "cp1252"  # C1 controls never appear in real text: these are cp1252's curly quotes and dashes
     if codec not in (None, "ascii", "utf-8", "cp1252"):
         try:
@@ -116,14 +116,14 @@ def _codec_for(declared: str | None) -> str | None:
 
 
 HIGH_BYTES = bytes(range(128, 256))
-ESCAPED_BYTE_RE = re.compile("[\udc80-\udcff]")
 
 
 def _mostly_utf8(raw: bytes) -> bool:
     high = len(raw) - len(raw.translate(None, HIGH_BYTES))
     if not high:
         return False
-    invalid = len(ESCAPED_BYTE_RE.findall(raw.decode("utf-8", "surrogateescape")))
+    # The bytes UTF-8 cannot read are those dropped by "ignore": counted in C, not by a scan for escapes.
+    invalid = len(raw) - len(raw.decode("utf-8", "ignore").encode("utf-8"))
     return invalid <= high * (1 - MOSTLY_UTF8)
 
 

@@ -227,7 +227,8 @@ def _unheaded_notes(text: str, lines: _Lines, top: list[tuple[int, int]], bottom
             strong = _any_between(strong_hits, p_start, p_end) and (
                 DIGITAL_EDITION_RE.search(paragraph) or MARKUP_RE.search(paragraph)
                 or CHANGE_REPORT_RE.search(paragraph))
-            early = at_top and before_title and any(needle in paragraph.lower() for needle in EARLY_NOTE_NEEDLES) and (
+            lowered = paragraph.lower() if at_top and before_title else ""
+            early = at_top and before_title and any(needle in lowered for needle in EARLY_NOTE_NEEDLES) and (
                 CONVENTION_RE.search(paragraph) or len(
                     {m.group(0).lower() for m in TRANSCRIPTION_RE.finditer(paragraph)} - PRODUCER_WORDS) >= 2)
             if at_top and _is_display(paragraph):
