@@ -37,7 +37,7 @@ from .rules.body import _body_spans
 from .rules.lines import _bracket_blocks, _Lines, _merge, _Span, _tidy
 from .rules.markers import _footer_start, _header_end
 
-CLEANER_VERSION = 3
+CLEANER_VERSION = 4
 """Bump when a rule changes what is cut: cached cleaned texts are keyed by it."""
 ILLUSTRATION_RE = re.compile(r"\[[ \t]*Illustrations?\b", re.IGNORECASE)
 FOOTNOTE_RE = re.compile(r"\[[ \t]*Footnote\b", re.IGNORECASE)

@@ -31,7 +31,7 @@ def _notes_at_end(text: str, lines: _Lines, bottom_from: int, end: int, found: l
         vocabulary = NOTE_VOCABULARY_RE if match.group(1) else TRANSCRIPTION_RE
         if following and not _inside(found, match.start()) and vocabulary.search(
                 text, following[0][0], following[0][1]) and _rest_is_notes(text, lines, following[0][0], end):
-            return [_block(text, lines, match.start(), end, end, "transcriber-note/notes-at-end", "notes at the end")]
+            return [_block(text, lines, match.start(), end, end, "transcriber-note/closing", "notes at the end")]
     return []
 
 
@@ -56,7 +56,7 @@ def _corrections_lists(text: str, lines: _Lines, start: int, bottom_from: int, e
         if not _rest_is_notes(text, lines, p_end, end, lists=True):
             continue
         p_start = _include_notes_heading(text, lines, p_start, start)
-        spans.append(_block(text, lines, p_start, end, end, "transcriber-note/corrections-list", "corrections list"))
+        spans.append(_block(text, lines, p_start, end, end, "transcriber-note/closing", "corrections list"))
     return spans
 
 
@@ -96,7 +96,7 @@ def _closing_lists(text: str, lines: _Lines, bottom_from: int, end: int, bottom:
         if len(rest) < 20_000 and _rest_is_notes(text, lines, rest_start, end, lists=True) and (
                 TRANSCRIBER_RE.search(rest) or sum(bool(CORRECTION_ROW_RE.search(row)) for row in rest.splitlines()) * 4
                 >= sum(1 for row in rest.splitlines() if row.strip())):
-            spans.append(_block(text, lines, line_start, end, end, "transcriber-note/errata",
+            spans.append(_block(text, lines, line_start, end, end, "transcriber-note/closing",
                                 "errata list of the etext"))
             break
     for index, (p_start, p_end) in enumerate(bottom):
@@ -111,7 +111,7 @@ def _closing_lists(text: str, lines: _Lines, bottom_from: int, end: int, bottom:
             continue
         if text[p_start:end].rstrip().endswith("]") and len(
                 {m.group(0).lower() for m in TRANSCRIPTION_RE.finditer(paragraph)}) >= 2:
-            spans.append(_block(text, lines, p_start, end, end, "transcriber-note/bracketed-to-end",
+            spans.append(_block(text, lines, p_start, end, end, "transcriber-note/closing",
                                 "bracketed note to the end: " + _first_words(paragraph, 40)))
             break
     return spans
@@ -162,7 +162,7 @@ def _respellings(text: str, lines: _Lines, end: int, bottom: list[tuple[int, int
             above = text[above_start:above_end]
             if len(above.splitlines()) <= 8 and ORTHOGRAPHY_RE.search(above) and not _inside(spans, above_start):
                 p_start = above_start
-        return [_block(text, lines, p_start, end, end, "transcriber-note/respellings",
+        return [_block(text, lines, p_start, end, end, "transcriber-note/closing",
                        "respellings: " + _first_words(rows[0], 40))]
     return []
 

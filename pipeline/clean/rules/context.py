@@ -21,7 +21,11 @@ BLURB_REACH = 3000
 def _english_blurb(text: str, lines: _Lines, end: int, top_end: int, spans: list[_Span]) -> list[_Span]:
     """A producer's blurb in English under the credits of a book in another language, before its title
     ("A picaresque romance (1554) of unknown authorship."): short paragraphs of English words (quoted titles
-    aside), the title set as a display right after them, and no English prose in the book that follows."""
+    aside), the title set as a display right after them, and no English prose in the book that follows.
+
+    One of the 332 real files under ../shared has such a blurb (pool pg320, Lazarillo de Tormes); kept because
+    the role recurs wherever a producer catalogues foreign books in English, and the book itself must confirm
+    it (no English in the text below), so it cannot fire on an English author's paragraph."""
     credits = [span for span in spans if span.family == "credits" and span.end <= top_end]
     if not credits:
         return []
@@ -52,7 +56,11 @@ def _word_on_contents(text: str, lines: _Lines, start: int, end: int, top_end: i
                       spans: list[_Span]) -> list[_Span]:
     """An editor's word on what the book holds, left under the notes at the top and above the title printed
     again ("Part II, The Country of the Saints, deals much with the Mormon Church."): a line or two of prose
-    naming one of the book's own headings. A dedication or epigraph names none."""
+    naming one of the book's own headings. A dedication or epigraph names none.
+
+    Fires in one of the 332 real files under ../shared (pool pg244, A Study in Scarlet); kept because it runs
+    only below a transcriber's note already cut and above the title printed again, and the heading it names
+    must stand in the book: a sentence of the author's meets none of the three."""
     notes = [span for span in spans if span.family == "transcriber-note" and span.end <= top_end]
     if not notes:
         return []
@@ -117,7 +125,7 @@ def _added_contents(text: str, lines: _Lines, bottom_from: int, end: int, spans:
             return []
         rows = [row for row in text[lines.end_of(found.start()):end].splitlines() if row.strip()]
         if rows and sum(1 for row in rows if CONTENTS_ROW_RE.search(row)) >= 0.9 * len(rows):
-            return [_block(text, lines, found.start(), end, end, "transcriber-note/added-contents",
+            return [_block(text, lines, found.start(), end, end, "transcriber-note/closing",
                            f"{_first_words(found.group(0))}: added by the transcriber")]
         return []
     return []

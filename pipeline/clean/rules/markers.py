@@ -46,11 +46,11 @@ def _header_end(text: str, lines: _Lines, spans: list[_Span], result: CleanResul
     start = _first_line_match(lines, SMALL_PRINT_END_RE, ("small print",), 0, len(text))
     if start is not None and not _is_trailing(text, lines.end_of(start)):
         end = lines.end_of(start)
-        spans.append(_Span(0, end, "header/small-print", "1990s small print"))
+        spans.append(_Span(0, end, "header/no-start-line", "1990s small print"))
         return end
     end = _field_block_end(text, lines)
     if end:
-        spans.append(_Span(0, end, "header/fields", "Title:/Author:/Credits: fields"))
+        spans.append(_Span(0, end, "header/no-start-line", "Title:/Author:/Credits: fields"))
         return end
     result.flags.append("no Gutenberg header found: kept from the first line")
     return 0

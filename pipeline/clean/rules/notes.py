@@ -79,7 +79,7 @@ def _bracketed_notes(text: str, lines: _Lines, note_hits: list[int], start: int,
             if label and not text[lines.start_of(bracket):bracket].strip():
                 # "[1] Transcriber's Note: The original read..." is a footnote the transcriber wrote: all of it goes
                 p_start, p_end = _paragraph_around(text, lines, bracket, start, end)
-                spans.append(_block(text, lines, p_start, p_end, end, "transcriber-note/footnote",
+                spans.append(_block(text, lines, p_start, p_end, end, "transcriber-note/bracketed",
                                     _first_words(text[bracket:bracket + 60])))
             else:
                 spans.append(_bracket_span(text, lines, bracket, end, "transcriber-note/bracketed"))
@@ -241,7 +241,7 @@ def _unheaded_notes(text: str, lines: _Lines, top: list[tuple[int, int]], bottom
                 note_start = zone[index - 1][0]
             note_end = p_end
             if not at_top and _rest_is_notes(text, lines, p_end, end, lists=True):
-                spans.append(_block(text, lines, note_start, end, end, "transcriber-note/unheaded-to-end",
+                spans.append(_block(text, lines, note_start, end, end, "transcriber-note/closing",
                                     "unheaded, to the end: " + _first_words(paragraph, 40)))
                 break
             while index + 1 < len(zone):
