@@ -24,6 +24,8 @@ from .signed import _signed_notes
 
 TOP_ZONE_LINES = 220
 BOTTOM_ZONE_LINES = 400
+BOOK_NAMES_GUTENBERG = 3
+"""Times the middle of the body must name Gutenberg for the book itself to be taken as naming it."""
 
 
 def _body_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
@@ -49,10 +51,15 @@ def _body_spans(text: str, lines: _Lines, start: int, end: int) -> list[_Span]:
         zone_hits = sorted((lines.local_hits(PRODUCER_NEEDLES, start, top_end) or [])
                            + (lines.local_hits(PRODUCER_NEEDLES, bottom_from, end) or []))
     spans.extend(_unheaded_notes(text, lines, top, bottom, end, spans))
-    spans.extend(_producer_preamble(text, lines, start, end, top_end, zone_hits, spans))
+    # A book that names Project Gutenberg in its own pages (a collection quoting its editions) may name it near
+    # either end too: there the name alone is no longer the producer's mark.
+    book_names_gutenberg = len(lines.hits(("gutenberg",), top_end, bottom_from)) >= BOOK_NAMES_GUTENBERG
+    spans.extend(_producer_preamble(text, lines, start, end, top_end, zone_hits, spans,
+                                    book_names_gutenberg=book_names_gutenberg))
     spans.extend(_english_blurb(text, lines, end, top_end, spans))
     spans.extend(_signed_notes(text, lines, start, end, spans))
-    spans.extend(_closing_credits(text, lines, bottom, end, zone_hits, spans))
+    spans.extend(_closing_credits(text, lines, bottom, end, zone_hits, spans,
+                                  book_names_gutenberg=book_names_gutenberg))
     spans.extend(_copyright_research(text, lines, start, top_end, bottom_from, end, spans))
     spans.extend(_notes_at_end(text, lines, bottom_from, end, spans))
     spans.extend(_closing_lists(text, lines, bottom_from, end, bottom_all, spans))

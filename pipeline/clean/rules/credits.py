@@ -39,12 +39,20 @@ CREDIT_START_RE = re.compile(
     r"|Este\s+(?:libro\s+electrónico|e-?texto)\s+fue|Questo\s+e-?(?:book|text)\s+è\s+stato)",
     re.IGNORECASE)
 PRODUCTION_MARK_RE = re.compile(
-    r"Online\s+Distributed\s+Proofreading|Distributed\s+Proofreaders|\bpgdp\.net|\bProject\s+Gutenberg\b"
+    r"Online\s+Distributed\s+Proofreading|Distributed\s+Proofreaders|\bpgdp\.net"
+    # Gutenberg's name with who did what for it; the name alone is also a quotation's ("the Project Gutenberg
+    # edition of the Republic"), and no rule cuts the author's text for naming it.
+    r"|\bProject\s+Gutenberg\b.{0,80}?\b(?:volunteers?|prepared|produced|transcribed|proof-?read|thanks?|posted"
+    r"|releases?d?|files?|e-?texts?|e-?books?)\b"
+    r"|\b(?:volunteers?|prepared|produced|transcribed|proof-?read|thanks?|posted|donated|submitted)\b.{0,80}?"
+    r"\bProject\s+Gutenberg\b"
     r"|\bGutenberg[- ]Projekt|\bProjekt\s+Gutenberg|gutenberg\.(?:org|net|aol)|Progetto\s+Manuzio|liber\s*liber"
     r"|\b(?:e-?text|etext|e-?book)\b.{0,80}\b(?:OCR|scans?|scanned|prepared|produced|transcribed)\b"
     r"|\bpage\s+(?:images|scans)\b|\bimage\s+files\b|Internet\s+Archive|HathiTrust|Google\s+Books"
     r"|\bscans?\s+(?:provided|courtesy)|\bTrade\s*Mark\s+\(TM\)|\bAnonymous\s+Volunteer",
     re.IGNORECASE | re.DOTALL)
+GUTENBERG_NAME_RE = re.compile(r"\bProject\s+Gutenberg\b", re.IGNORECASE)
+"""Gutenberg's name alone: the producer's mark near either end, unless the book itself quotes it (see body)."""
 TITLE_PREFIX_RE = re.compile(r"[ \t]*(The\s+Project\s+Gutenberg\s+E-?(?:text|book)\s+of\s+)\S", re.IGNORECASE)
 """1990s files title their text "The Project Gutenberg Etext of A PRINCESS OF MARS": the title stays.
 
@@ -80,7 +88,7 @@ of them go too (a sentence on the edition between two credits), and the run may 
 
 
 def _producer_paragraph(text: str, p_start: int, p_end: int, zone_hits: list[int] | None, *,
-                        in_bottom: bool) -> str | None:
+                        in_bottom: bool, book_names_gutenberg: bool = False) -> str | None:
     """Why a paragraph near either end is Gutenberg's or its producer's ("credit", "producer",
     "title-prefix", "special-characters"), or None when it is not."""
     lead = len(text[p_start:p_start + 200]) - len(text[p_start:p_start + 200].lstrip())
@@ -95,7 +103,8 @@ def _producer_paragraph(text: str, p_start: int, p_end: int, zone_hits: list[int
         return "title-prefix"
     if in_bottom and SPECIAL_CHARACTERS_RE.match(paragraph):
         return "special-characters"
-    producer = marked and (DIGITAL_RE.search(paragraph) or PRODUCTION_MARK_RE.search(paragraph))
+    producer = marked and (DIGITAL_RE.search(paragraph) or PRODUCTION_MARK_RE.search(paragraph)
+                           or (not book_names_gutenberg and GUTENBERG_NAME_RE.search(paragraph)))
     if in_bottom and CITATION_KEY_RE.match(paragraph):
         return None  # "[WEB] World English Bible ... http://www.ebible.org": an entry of the book's bibliography
     if in_bottom and not producer:
@@ -110,7 +119,8 @@ PREAMBLE_RULES = {"credit": "credits/produced-by", "producer": "credits/producer
 
 
 def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: int,
-                       zone_hits: list[int] | None, found: list[_Span]) -> list[_Span]:
+                       zone_hits: list[int] | None, found: list[_Span], *,
+                       book_names_gutenberg: bool = False) -> list[_Span]:
     """Credits and the producer's preamble at the top of the body, as a run.
 
     A paragraph between two of the producer's is the producer's too ("This file was never
@@ -143,7 +153,8 @@ def _producer_preamble(text: str, lines: _Lines, start: int, end: int, top_end: 
         if _inside(found, p_start):  # a note found by the other rules: a paragraph of the run, already cut
             verdict = "note"
         else:
-            verdict = _producer_paragraph(text, p_start, p_end, zone_hits, in_bottom=False)
+            verdict = _producer_paragraph(text, p_start, p_end, zone_hits, in_bottom=False,
+                                          book_names_gutenberg=book_names_gutenberg)
         if verdict == "title-prefix":
             prefix = TITLE_PREFIX_RE.match(text, p_start)
             spans.append(_Span(prefix.start(1), prefix.end(1), "title-prefix", prefix.group(1)))
@@ -326,13 +337,15 @@ def _producer_asides(text: str, lines: _Lines, start: int, end: int, top_end: in
 
 
 def _closing_credits(text: str, lines: _Lines, bottom: list[tuple[int, int]], end: int,
-                     zone_hits: list[int] | None, found: list[_Span]) -> list[_Span]:
+                     zone_hits: list[int] | None, found: list[_Span], *,
+                     book_names_gutenberg: bool = False) -> list[_Span]:
     """The producer's paragraphs near the end; they run to the footer when nothing but notes follows them."""
     spans: list[_Span] = []
     for p_start, p_end in bottom:
         if _inside(found, p_start) or _inside(spans, p_start):
             continue
-        verdict = _producer_paragraph(text, p_start, p_end, zone_hits, in_bottom=True)
+        verdict = _producer_paragraph(text, p_start, p_end, zone_hits, in_bottom=True,
+                                      book_names_gutenberg=book_names_gutenberg)
         if verdict == "special-characters":
             spans.append(_block(text, lines, p_start, end, end, "credits/closing",
                                 _first_words(text[p_start:p_end])))
