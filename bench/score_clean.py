@@ -1,7 +1,7 @@
 """Score Gutenberg strippers against the hand-made labels: recall of the body, boilerplate leaked, speed.
 
     python bench/score_clean.py [--standin ../shared/gutenberg] [--per-file] [--leaks] [--only NAME]
-                                [--strippers pipeline.clean,...] [--repeat 1]
+                                [--strippers pipeline.clean,...] [--repeat 1] [--dammit FOLDER]
     python bench/score_clean.py --rules        in how many real files each rule of the cleaner fires
     python bench/score_clean.py --unlabelled   kept lines with marks of boilerplate in every real file
 
@@ -26,7 +26,8 @@ the same bytes in memory, best of --repeat, against decode alone. Other stripper
 installed, else are listed with the reason:
 c-w/gutenberg's ``strip_headers`` (packages ``gutenberg``, which installs with ``pip install
 --no-deps gutenberg`` where its bsddb3 dependency does not build, and ``gutenbergpy``),
-``gutenberg_cleaner.simple_cleaner``, and Gutenberg's own ebookmaker rules
+``gutenberg_cleaner.simple_cleaner``, gutenberg-dammit's ``TextCleaner`` (not on the package index:
+clone aparrish/gutenberg-dammit and pass ``--dammit FOLDER``), and Gutenberg's own ebookmaker rules
 (``ebookmaker/parsers/boilerplate.py``: ``strip_headers_from_txt``).
 """
 
@@ -162,6 +163,13 @@ def strippers() -> tuple[dict[str, Callable[[bytes], str]], dict[str, str]]:
     except Exception as error:  # noqa: BLE001
         missing["gutenberg_cleaner.simple"] = f"{type(error).__name__}: {error}"
     try:
+        from gutenbergdammit.textcleaner import TextCleaner
+        dammit = TextCleaner()
+        found["gutenberg-dammit.TextCleaner"] = lambda raw: dammit.clean_text(decode(raw).text)
+    except Exception as error:  # noqa: BLE001
+        missing["gutenberg-dammit.TextCleaner"] = (f"{type(error).__name__}: {error} (clone aparrish/gutenberg-dammit "
+                                                   "and pass --dammit FOLDER)")
+    try:
         ebookmaker_strip = _ebookmaker_stripper()
         found["ebookmaker.strip_headers_from_txt"] = lambda raw: ebookmaker_strip(decode(raw).text)[0]
     except Exception as error:  # noqa: BLE001
@@ -274,12 +282,15 @@ def main() -> None:
     parser.add_argument("--only", help="score only label files whose name contains this")
     parser.add_argument("--repeat", type=int, default=1, help="timing runs per stripper (best is kept)")
     parser.add_argument("--strippers", help="comma-separated names to run (default: every one installed)")
+    parser.add_argument("--dammit", type=Path, help="folder holding gutenberg-dammit's gutenbergdammit/ package")
     parser.add_argument("--rules", action="store_true", help="print in how many real files each rule fires, and stop")
     parser.add_argument("--unlabelled", action="store_true",
                         help="list kept lines with marks of boilerplate in every real file, and stop")
     args = parser.parse_args()
     if not args.standin.is_dir():
         sys.exit(f"error: {args.standin} is not a folder; pass --standin DIR (the stand-in with pool/)")
+    if args.dammit:
+        sys.path.insert(0, str(args.dammit))
     if args.rules:
         return rule_generality(args.standin)
     if args.unlabelled:

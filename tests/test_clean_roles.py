@@ -149,3 +149,12 @@ def test_a_collection_quoting_project_gutenberg_editions_keeps_every_quotation()
 def test_the_leak_finder_names_each_mark_on_kept_lines():
     kept = "A line of the book.\nTranscribed by a reader\n{omitted in this edition}\n"
     assert [s.mark for s in suspect_lines(kept)] == ["credit", "edge bracket"]
+
+
+def test_picture_markers_stay_by_default_and_go_with_the_illustrations():
+    from pipeline.clean.cleaner import CleanOptions
+
+    text = header_2010() + "[Picture: Book cover]\n\n" + TITLE + "[Ilustración]\n\n" + PROSE + footer_2010()
+    assert "[Picture: Book cover]" in clean_text(text).text
+    dropped = clean_text(text, CleanOptions(remove_illustrations=True)).text
+    assert "Picture" not in dropped and "Ilustración" not in dropped and dropped.lstrip().startswith("THE SALT ROADS")

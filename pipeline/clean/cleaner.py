@@ -39,7 +39,9 @@ from .rules.markers import _footer_start, _header_end
 
 CLEANER_VERSION = 4
 """Bump when a rule changes what is cut: cached cleaned texts are keyed by it."""
-ILLUSTRATION_RE = re.compile(r"\[[ \t]*Illustrations?\b", re.IGNORECASE)
+ILLUSTRATION_RE = re.compile(r"\[[ \t]*(?:Illustrations?|Pictures?|Ilustraci[óo]n|Illustrazione|Abbildung)\b",
+                             re.IGNORECASE)
+"""An illustration marker, as producers write it in several languages ("[Picture: Book cover]", "[Ilustración]")."""
 FOOTNOTE_RE = re.compile(r"\[[ \t]*Footnote\b", re.IGNORECASE)
 UNDERSCORE_RE = re.compile(r"(?<![\w_])_(?=\S)((?:[^_\n]|\n(?![ \t]*\n))+?)(?<=\S)_(?![\w_])")
 SUSPICIOUS_SHARE = 0.4
