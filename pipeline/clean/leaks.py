@@ -58,12 +58,15 @@ def suspect_lines(text: str) -> list[Suspect]:
             next_line = text.find("\n", position)
             position = -1 if next_line == -1 else lower.find(needle, next_line)
     found: list[Suspect] = []
+    line_number, counted_to = 1, 0
     for start in sorted(starts):
+        line_number += text.count("\n", counted_to, start)  # counted on from the last line, not from the top
+        counted_to = start
         end = text.find("\n", start)
         line = text[start:end if end != -1 else len(text)]
         match = MARKS_RE.search(line)
         if match:
-            found.append(Suspect(text.count("\n", 0, start) + 1, line.strip(), MARK_NAMES[int(match.lastgroup[1:])]))
+            found.append(Suspect(line_number, line.strip(), MARK_NAMES[int(match.lastgroup[1:])]))
     return found
 
 

@@ -131,7 +131,6 @@ def _include_notes_heading(text: str, lines: _Lines, p_start: int, floor: int) -
     return p_start
 
 
-
 RESPELLING_ROW_RE = re.compile(r"[ \t]*([^\W\d_][\w'’·-]*)[ \t]+[-–—=>]+[ \t]+([^\W\d_][\w'’·-]*)[ \t]*")
 ORTHOGRAPHY_RE = re.compile(r"ortogr|orthogr|spelling|Rechtschreib|ortograf|oikeinkirj|\bnorm", re.IGNORECASE)
 

@@ -51,7 +51,8 @@ the two zones are searched for them, so each costs nothing on the rest of the te
 NOTE_POINTER_RE = re.compile(rf"\bsee\s+(?:the\s+|this\s+|a\s+)?transcriber{_APOS}?s?{_APOS}?\s+notes?\b\.?",
                              re.IGNORECASE)
 """A pointer to the transcriber's note outside any bracket, left inside the text ("_missing page_ See this
-transcriber note."): the same note's words, so the same rule as a note in brackets."""
+transcriber note."). One of the 332 real files under ../shared has one (pool pg65000); kept because no author
+sends the reader to a transcriber, and only the pointer's own words go, never the sentence around them."""
 BOX_NEEDLES = ("+---",)
 BOX_MAX_LINES = 120
 
@@ -86,8 +87,9 @@ def _bracketed_notes(text: str, lines: _Lines, note_hits: list[int], start: int,
             continue
         pointer = NOTE_POINTER_RE.search(text, max(start, hit - 16), min(end, hit + 40))
         if pointer and pointer.start() <= hit:  # "See this transcriber note.": the book never pointed there
-            spans.append(_Span(pointer.start() - (text[pointer.start() - 1:pointer.start()] == " "), pointer.end(),
-                               "transcriber-note/bracketed", pointer.group(0)))
+            space_before = text[pointer.start() - 1:pointer.start()] == " "
+            spans.append(_Span(pointer.start() - space_before, pointer.end(), "transcriber-note/pointer",
+                               pointer.group(0)))
     return spans
 
 

@@ -34,7 +34,7 @@ SIGNATURE_LENGTH = 40
 TOP_SIGNED_LINES = 400
 
 
-def credited_people(text: str, limit: int) -> list[tuple[str, ...]]:
+def credited_people(text: str, limit: int) -> tuple[tuple[str, ...], ...]:
     """The people the file credits with producing it, each as the words of their name."""
     people = []
     credits = []
@@ -56,16 +56,12 @@ def credited_people(text: str, limit: int) -> list[tuple[str, ...]]:
                     break
             if 2 <= len(words) <= 4 and not NOT_A_PERSON.search(" ".join(words)):
                 people.append(tuple(words))
-    return list(dict.fromkeys(people))
-
-
-def signature_re(people: list[tuple[str, ...]]) -> re.Pattern | None:
-    """A signature of any of ``people``: their initials ("SR", "S.R.", "D. W.") or their full name."""
-    return _signature_re(tuple(people))
+    return tuple(dict.fromkeys(people))
 
 
 @functools.lru_cache(maxsize=256)
-def _signature_re(people: tuple[tuple[str, ...], ...]) -> re.Pattern | None:
+def signature_re(people: tuple[tuple[str, ...], ...]) -> re.Pattern | None:
+    """A signature of any of ``people``: their initials ("SR", "S.R.", "D. W.") or their full name."""
     forms = []
     for words in people:
         initials = [word[0] for word in words]
